@@ -1,0 +1,25 @@
+// Command kubectl-drainwatch is the kubectl drainwatch plugin.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/cmd"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root := cmd.NewCmdDrainwatch(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil && err.Error() != "" && cmd.ExitCode(err) != cmd.ExitNotGraceful {
+		fmt.Fprintln(os.Stderr, "error:", err)
+	}
+	os.Exit(cmd.ExitCode(err))
+}

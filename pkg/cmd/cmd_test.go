@@ -1,0 +1,260 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/utils/ptr"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/record"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// runCmd runs kubectl drainwatch with args and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	c := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	c.SetArgs(args)
+	err := c.Execute()
+	if err != nil && ExitCode(err) != ExitNotGraceful {
+		errOut.WriteString("error: " + err.Error() + "\n")
+	}
+	return out.String(), errOut.String(), ExitCode(err)
+}
+
+// writeRecording writes a recording of one pod terminating: killed at the deadline when
+// code is 137, graceful when 0.
+func writeRecording(t *testing.T, code int32, message string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rec.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	w, err := record.NewWriter(f, record.Header{Start: t0, Target: "pod/one", Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "one", Namespace: "default", UID: "u1"},
+		Spec: corev1.PodSpec{NodeName: "node-1", TerminationGracePeriodSeconds: ptr.To(int64(3)),
+			Containers: []corev1.Container{{Name: "app", Command: []string{"sh", "-c", "sleep 100"}}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
+	}
+	write := func(sec float64, typ timeline.DeltaType, d timeline.Delta) {
+		d.Time, d.Type = t0.Add(time.Duration(sec*1e9)), typ
+		if err := w.Write(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, timeline.Added, timeline.Delta{Pod: pod.DeepCopy()})
+	dl := metav1.NewTime(t0.Add(4 * time.Second))
+	pod.DeletionTimestamp, pod.DeletionGracePeriodSeconds = &dl, ptr.To(int64(3))
+	write(1, timeline.Modified, timeline.Delta{Pod: pod.DeepCopy()})
+	write(1.1, timeline.Added, timeline.Delta{Event: &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "one.1", Namespace: "default", UID: "e1"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "one", UID: "u1", FieldPath: "spec.containers{app}"},
+		Reason:         "Killing", Message: "Stopping container app " + message}})
+	pod.Status.Phase = corev1.PodFailed
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode: code, Reason: "Error", FinishedAt: metav1.NewTime(t0.Add(4 * time.Second))}}
+	write(4.2, timeline.Modified, timeline.Delta{Pod: pod.DeepCopy()})
+	write(4.3, timeline.Deleted, timeline.Delta{Pod: pod.DeepCopy()})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReplayJSON(t *testing.T) {
+	out, errOut, code := runCmd(t, "--replay", writeRecording(t, 137, ""), "--json")
+	if code != ExitNotGraceful {
+		t.Fatalf("exit %d; want %d (stderr %q)", code, ExitNotGraceful, errOut)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var kinds []string
+	var tl timeline.PodTimeline
+	for sc.Scan() {
+		var obj struct{ APIVersion, Kind string }
+		if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		if obj.APIVersion != timeline.APIVersion {
+			t.Errorf("apiVersion %q", obj.APIVersion)
+		}
+		kinds = append(kinds, obj.Kind)
+		if obj.Kind == "PodTimeline" {
+			if err := json.Unmarshal(sc.Bytes(), &tl); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if strings.Join(kinds, ",") != "PodTimeline,Summary" {
+		t.Fatalf("kinds %v; want one PodTimeline then the Summary", kinds)
+	}
+	if tl.Verdict != timeline.VerdictKilled || len(tl.Findings) == 0 || tl.Findings[0].ID != timeline.FindingSIGKILLAtDeadline {
+		t.Errorf("verdict %s findings %+v; want killed at the deadline", tl.Verdict, tl.Findings)
+	}
+}
+
+func TestReplayGracefulExitsZero(t *testing.T) {
+	out, _, code := runCmd(t, "--replay", writeRecording(t, 0, ""), "-o", "text")
+	if code != ExitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, out)
+	}
+	if !strings.Contains(out, "graceful") || !strings.Contains(out, "1 pod(s) terminated: 1 graceful") {
+		t.Errorf("text report lacks the verdict or summary:\n%s", out)
+	}
+}
+
+func TestTextSanitizesClusterText(t *testing.T) {
+	out, _, _ := runCmd(t, "--replay", writeRecording(t, 137, "\x1b]0;pwned\x07\x1b[31mred"), "-o", "text")
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("raw escape sequence reached the output: %q", out)
+	}
+	if !strings.Contains(out, `\x1b]0;pwned`) {
+		t.Errorf("escaped message not shown: %q", out)
+	}
+}
+
+func TestRecordingErrors(t *testing.T) {
+	good := writeRecording(t, 0, "")
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name     string
+		path     string
+		code     int
+		inStderr string
+	}{
+		{"missing", filepath.Join(dir, "nope.ndjson"), ExitRecording, "cannot open recording"},
+		{"not-a-recording", file("x.ndjson", "hello\n"), ExitRecording, "line 1: not a drainwatch recording"},
+		{"empty", file("e.ndjson", ""), ExitRecording, "empty file"},
+		{"corrupt-middle", file("c.ndjson", lines[0]+lines[1]+"{\"t\":\n"+strings.Join(lines[2:], "")), ExitRecording, "line 3"},
+		{"unknown-kind", file("k.ndjson", lines[0]+`{"t":"2026-11-27T10:00:00Z","type":"ADDED","kind":"Secret","object":{}}`+"\n"), ExitRecording, `line 2: unknown object kind "Secret"`},
+		{"truncated-last-line", file("t.ndjson", strings.Join(lines[:len(lines)-2], "")+lines[len(lines)-2][:20]), ExitOK, "cut off"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := runCmd(t, "--replay", tc.path, "--json")
+			if code != tc.code || !strings.Contains(errOut, tc.inStderr) {
+				t.Errorf("exit %d stderr %q; want exit %d and %q", code, errOut, tc.code, tc.inStderr)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); tc.code != ExitOK && n > 0 {
+				t.Errorf("error spans %d lines; want one: %q", n+1, errOut)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	rec := writeRecording(t, 0, "")
+	tests := []struct {
+		args     []string
+		inStderr string
+	}{
+		{[]string{"--replay", rec, "deploy/web"}, "--replay reads everything"},
+		{[]string{"--replay", rec, "-o", "yaml"}, `unknown output "yaml"`},
+		{[]string{"--replay", rec, "--json", "-o", "text"}, "disagree"},
+		{[]string{"--replay", rec, "--color", "pink"}, "unknown --color"},
+		{[]string{"--replay", rec, "--speed", "0"}, "--speed"},
+		{[]string{"--kubeconfig", "/nonexistent/kubeconfig", "deploy/web"}, "kubeconfig"},
+		{[]string{"-A", "deploy/web", "--kubeconfig", "/nonexistent"}, ""},
+	}
+	for _, tc := range tests {
+		_, errOut, code := runCmd(t, tc.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tc.inStderr) {
+			t.Errorf("%v: exit %d stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.inStderr)
+		}
+	}
+}
+
+func TestUnreachableServerIsOneLine(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	// Port 1 on loopback: nothing listens, the connection is refused at once.
+	err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]
+current-context: c
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, errOut, code := runCmd(t, "--kubeconfig", kc, "--request-timeout", "5s", "deploy/web", "--json")
+	if code != ExitUsage {
+		t.Fatalf("exit %d; want 2 (stderr %q)", code, errOut)
+	}
+	if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
+		t.Errorf("stderr %q; want one line naming the server", errOut)
+	}
+	t.Logf("failed after %s", time.Since(start))
+}
+
+func TestRecordThenReplayGivesSameJSON(t *testing.T) {
+	rec := writeRecording(t, 137, "")
+	again := filepath.Join(t.TempDir(), "again.ndjson")
+	first, _, _ := runCmd(t, "--replay", rec, "--json")
+	// A replay cannot record; copy through the record package instead to check round trips.
+	in, err := os.Open(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rd, h, err := record.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := record.NewWriter(f, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	f.Close()
+	second, _, _ := runCmd(t, "--replay", again, "--json")
+	if first != second || first == "" {
+		t.Errorf("round trip changed the output:\n%s\n%s", first, second)
+	}
+}

@@ -1,0 +1,265 @@
+// Package cmd is the kubectl-drainwatch command line: flags, output modes and exit codes.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0 // every pod terminated gracefully
+	ExitNotGraceful = 1 // some pod did not
+	ExitUsage       = 2 // usage, connection or permission error
+	ExitRecording   = 3 // the recording could not be read
+)
+
+// ExitError carries the exit code of a failed run.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by Execute to the process exit code.
+func ExitCode(err error) int {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err != nil {
+		return ExitUsage
+	}
+	return ExitOK
+}
+
+func usageErr(format string, a ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+}
+
+// Output modes.
+const (
+	OutputTUI  = "tui"
+	OutputJSON = "json"
+	OutputText = "text"
+)
+
+// Options holds the flags of kubectl drainwatch and what Complete derives from them.
+type Options struct {
+	ConfigFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+
+	AllNamespaces bool
+	Selector      string
+	JSON          bool
+	Output        string
+	Record        string
+	Replay        string
+	Report        string
+	Speed         float64
+	DrainBudget   time.Duration
+	UntilDone     bool
+	Timeout       time.Duration
+	Color         string
+	WaitForTarget bool
+	LogFile       string
+
+	args      []string
+	namespace string
+	// isTerminal reports whether a writer is a terminal; tests replace it.
+	isTerminal func(io.Writer) bool
+}
+
+// NewOptions returns Options with defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{
+		ConfigFlags: genericclioptions.NewConfigFlags(true),
+		IOStreams:   streams,
+		DrainBudget: timeline.DefaultDrainBudget,
+		Speed:       1,
+		Color:       "auto",
+		isTerminal: func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(f.Fd())
+		},
+	}
+}
+
+const example = `  # Watch a rollout: one live timeline per terminating pod (a TUI on a terminal)
+  kubectl drainwatch deploy/web
+  kubectl rollout restart deploy/web      # in another terminal
+
+  # Watch a node drain
+  kubectl drainwatch node/worker-1 --until-done
+
+  # In a CD pipeline: JSON lines, exit 1 if any pod did not terminate gracefully
+  kubectl drainwatch deploy/web -n shop --json --until-done --timeout 10m
+
+  # Record a session for a bug report, and replay it later (no cluster needed)
+  kubectl drainwatch deploy/web --record web.ndjson
+  kubectl drainwatch --replay web.ndjson
+
+  # Write a self-contained HTML report when done
+  kubectl drainwatch --replay web.ndjson --report rollout.html`
+
+// NewCmdDrainwatch returns the root command.
+func NewCmdDrainwatch(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "kubectl drainwatch [TYPE/NAME | TYPE NAME] [flags]",
+		Short: "Watch pods terminate and tell whether they drained traffic and shut down gracefully",
+		Long: `kubectl drainwatch watches Pods, EndpointSlices and Events while pods terminate (a rollout,
+a node drain, a scale-down) and turns them into one timeline per pod: deletion, endpoint not
+ready, preStop, SIGTERM, exit or SIGKILL. Each finished timeline gets a verdict (graceful,
+at-risk, failed, killed, incomplete) and findings with a concrete fix.
+
+TYPE/NAME is what kubectl accepts: deploy/NAME, rs/, sts/, ds/, job/, svc/NAME, node/NAME,
+pod/NAME. Without one, every pod in the namespace is watched; -A watches all namespaces and
+-l narrows any of them.
+
+Output: a live TUI when stdout is a terminal, JSON lines with --json (one PodTimeline per pod
+as it finishes, one Summary at the end), a plain text report otherwise.
+
+Exit codes: 0 every pod terminated gracefully; 1 some pod did not (or its termination was not
+seen end to end); 2 usage, connection or permission error; 3 the recording could not be read.`,
+		Example:       example,
+		Args:          cobra.MaximumNArgs(2),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	o.ConfigFlags.AddFlags(f)
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Watch pods in all namespaces.")
+	f.StringVarP(&o.Selector, "selector", "l", "", "Only pods matching this label selector (e.g. app=web).")
+	f.BoolVar(&o.JSON, "json", false, "Write JSON lines: one PodTimeline per pod as its termination completes, then one Summary (same as -o json).")
+	f.StringVarP(&o.Output, "output", "o", "", "Output: tui, json or text. Default: tui on a terminal, text otherwise.")
+	f.StringVar(&o.Record, "record", "", "Also write every received change to FILE (NDJSON), for --replay or a bug report.")
+	f.StringVar(&o.Replay, "replay", "", "Read changes from a recording made with --record instead of a cluster.")
+	f.StringVar(&o.Report, "report", "", "When done, write a self-contained HTML report to FILE.")
+	f.Float64Var(&o.Speed, "speed", 1, "Playback speed of --replay in the TUI (2 = twice as fast); other outputs replay at once.")
+	f.DurationVar(&o.DrainBudget, "drain-budget", o.DrainBudget, "Time load balancers and kube-proxy need after an endpoint turns not ready; a pod that stops serving sooner is at risk.")
+	f.BoolVar(&o.UntilDone, "until-done", false, "Exit when the rollout or drain of the target is complete and no watched pod is still terminating.")
+	f.DurationVar(&o.Timeout, "timeout", 0, "Stop watching after this long (e.g. 10m); 0 means until interrupted.")
+	f.StringVar(&o.Color, "color", o.Color, "Colors in the TUI and text output: auto, always or never (NO_COLOR is honoured).")
+	f.BoolVar(&o.WaitForTarget, "wait-for-target", false, "If the target does not exist yet, wait for it instead of failing.")
+	f.StringVar(&o.LogFile, "log-file", "", "Write client-go diagnostics (klog) to FILE; by default they are discarded.")
+	cmd.AddCommand(NewCmdVersion(streams))
+	return cmd
+}
+
+// Complete turns flags and arguments into what Run needs.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.args = args
+	if o.JSON {
+		if o.Output != "" && o.Output != OutputJSON {
+			return usageErr("--json and -o %s disagree: use one of them", o.Output)
+		}
+		o.Output = OutputJSON
+	}
+	if o.Output == "" {
+		o.Output = OutputText
+		if o.isTerminal(o.Out) {
+			o.Output = OutputTUI
+		}
+	}
+	if o.Color == "auto" && os.Getenv("NO_COLOR") != "" {
+		o.Color = "never"
+	}
+	if o.Replay == "" {
+		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return usageErr("cannot read the kubeconfig: %v; check --kubeconfig or $KUBECONFIG", oneLine(err))
+		}
+		o.namespace = ns
+	}
+	return nil
+}
+
+// Validate checks flag combinations.
+func (o *Options) Validate() error {
+	switch o.Output {
+	case OutputTUI, OutputJSON, OutputText:
+	default:
+		return usageErr("unknown output %q: use -o tui, json or text", o.Output)
+	}
+	switch o.Color {
+	case "auto", "always", "never":
+	default:
+		return usageErr("unknown --color %q: use auto, always or never", o.Color)
+	}
+	if o.DrainBudget < 0 {
+		return usageErr("--drain-budget must not be negative")
+	}
+	if o.Speed <= 0 {
+		return usageErr("--speed must be greater than 0")
+	}
+	if o.Timeout < 0 {
+		return usageErr("--timeout must not be negative")
+	}
+	if o.Replay != "" {
+		if len(o.args) > 0 || o.AllNamespaces || o.Selector != "" || o.UntilDone {
+			return usageErr("--replay reads everything from the recording: drop TYPE/NAME, -A, -l and --until-done")
+		}
+		if o.Record != "" {
+			return usageErr("--record and --replay cannot be combined")
+		}
+	}
+	if o.AllNamespaces && len(o.args) > 0 {
+		return usageErr("-A watches every namespace: it cannot be combined with TYPE/NAME")
+	}
+	return nil
+}
+
+func oneLine(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Run watches (or replays) and writes the chosen output.
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	src, err := o.source(ctx)
+	if err != nil {
+		return err
+	}
+	return o.run(ctx, src)
+}

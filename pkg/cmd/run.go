@@ -1,0 +1,264 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"io"
+	"os"
+	"time"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/record"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// source is where deltas come from: a live cluster or a recording. Both feed the same pipeline.
+type source struct {
+	header record.Header
+	deltas <-chan timeline.Delta
+	// status carries progress and warnings, one line each.
+	status <-chan string
+	// done is closed when the watched rollout or drain is complete (--until-done).
+	done <-chan struct{}
+	// err is read once deltas is closed: nil for a clean end.
+	err func() error
+	// pace says the deltas should be played back in recorded time.
+	replay bool
+}
+
+// replaySource reads a recording; in the TUI it plays back at --speed, elsewhere at once.
+func (o *Options) replaySource(ctx context.Context) (*source, error) {
+	f, err := os.Open(o.Replay)
+	if err != nil {
+		return nil, &ExitError{Code: ExitRecording, Err: fmt.Errorf("cannot open recording: %v", oneLine(err))}
+	}
+	rd, h, err := record.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, &ExitError{Code: ExitRecording, Err: fmt.Errorf("%s: %v", o.Replay, err)}
+	}
+	deltas := make(chan timeline.Delta, 256)
+	status := make(chan string, 4)
+	var rerr error
+	pace := o.Output == OutputTUI
+	go func() {
+		defer close(deltas)
+		defer f.Close()
+		var prev time.Time
+		for {
+			d, err := rd.Next()
+			if err == io.EOF {
+				if rd.Truncated {
+					sendStatus(ctx, status, fmt.Sprintf("warning: %s: the last line (%d) is cut off and was skipped", o.Replay, rd.Line()))
+				}
+				return
+			}
+			if err != nil {
+				rerr = &ExitError{Code: ExitRecording, Err: fmt.Errorf("%s: %v", o.Replay, err)}
+				return
+			}
+			if pace && !prev.IsZero() && d.Time.After(prev) {
+				wait := time.Duration(float64(d.Time.Sub(prev)) / o.Speed)
+				select {
+				case <-time.After(min(wait, 10*time.Second)):
+				case <-ctx.Done():
+					return
+				}
+			}
+			prev = d.Time
+			select {
+			case deltas <- d:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return &source{header: h, deltas: deltas, status: status, err: func() error { return rerr }, replay: true}, nil
+}
+
+func sendStatus(ctx context.Context, ch chan<- string, s string) {
+	select {
+	case ch <- s:
+	case <-ctx.Done():
+	}
+}
+
+func (o *Options) source(ctx context.Context) (*source, error) {
+	if o.Replay != "" {
+		return o.replaySource(ctx)
+	}
+	return o.liveSource(ctx)
+}
+
+// sink receives what the pipeline produces.
+type sink interface {
+	// finished is called for each timeline as its termination completes.
+	finished(tl timeline.PodTimeline) error
+	// status is called for progress and warnings.
+	status(s string)
+	// changed says the engine state changed (live displays refresh from it).
+	changed(eng *timeline.Engine)
+	// end is called once with the timelines still open and the final summary.
+	end(open []timeline.PodTimeline, sum timeline.Summary, snap timeline.Snapshot) error
+}
+
+// flusher is a sink that shows the engine state periodically.
+type flusher interface {
+	flush(eng *timeline.Engine, force bool)
+}
+
+// pipeline feeds deltas through the engine into a sink until the source ends, the target is
+// done (--until-done) or ctx is cancelled. It returns the final snapshot.
+func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.Snapshot, error) {
+	eng := timeline.New(timeline.Config{DrainBudget: o.DrainBudget, Partial: src.header.Partial})
+	var rec *record.Writer
+	if o.Record != "" {
+		f, err := os.Create(o.Record)
+		if err != nil {
+			return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
+		}
+		defer f.Close()
+		bw := bufio.NewWriter(f)
+		defer bw.Flush()
+		h := src.header
+		if rec, err = record.NewWriter(bw, h); err != nil {
+			return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
+		}
+		defer rec.Flush()
+	}
+	var last time.Time
+	var srcErr error
+	done := src.done
+	var tick <-chan time.Time
+	fl, isFlusher := s.(flusher)
+	if isFlusher {
+		t := time.NewTicker(frame)
+		defer t.Stop()
+		tick = t.C
+	}
+loop:
+	for {
+		select {
+		case <-tick:
+			fl.flush(eng, false)
+		case d, ok := <-src.deltas:
+			if !ok {
+				srcErr = src.err()
+				break loop
+			}
+			if rec != nil {
+				if err := rec.Write(d); err != nil {
+					return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
+				}
+			}
+			last = d.Time
+			for _, tl := range eng.Apply(d) {
+				if err := s.finished(tl); err != nil {
+					return timeline.Snapshot{}, err
+				}
+			}
+			s.changed(eng)
+		case msg := <-src.status:
+			s.status(msg)
+		case <-done:
+			break loop
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	// Warnings sent just before the end still belong to this run.
+	for drained := false; !drained; {
+		select {
+		case msg := <-src.status:
+			s.status(msg)
+		default:
+			drained = true
+		}
+	}
+	if srcErr != nil {
+		return timeline.Snapshot{}, srcErr
+	}
+	end := last
+	if !src.replay {
+		end = time.Now()
+	}
+	open, sum := eng.Finish(end)
+	snap := eng.Snapshot()
+	snap.Summary = sum
+	if err := s.end(open, sum, snap); err != nil {
+		return snap, err
+	}
+	return snap, nil
+}
+
+// exitFor is 0 when every finished termination was graceful.
+func exitFor(sum timeline.Summary) error {
+	for v, n := range sum.Verdicts {
+		if n > 0 && v != timeline.VerdictGraceful {
+			return &ExitError{Code: ExitNotGraceful}
+		}
+	}
+	return nil
+}
+
+// jsonSink writes one PodTimeline per line as each completes, then the Summary.
+type jsonSink struct {
+	enc    *json.Encoder
+	errOut io.Writer
+}
+
+func newJSONSink(out, errOut io.Writer) *jsonSink {
+	return &jsonSink{enc: json.NewEncoder(out), errOut: errOut}
+}
+
+func (j *jsonSink) finished(tl timeline.PodTimeline) error {
+	if err := j.enc.Encode(tl); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+func (j *jsonSink) status(s string) { fmt.Fprintln(j.errOut, textutil.Sanitize(s)) }
+
+func (j *jsonSink) changed(*timeline.Engine) {}
+
+func (j *jsonSink) end(open []timeline.PodTimeline, sum timeline.Summary, _ timeline.Snapshot) error {
+	for _, tl := range open {
+		if err := j.finished(tl); err != nil {
+			return err
+		}
+	}
+	if err := j.enc.Encode(sum); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+// run executes the pipeline with the sink for the output mode and sets the exit code.
+func (o *Options) run(ctx context.Context, src *source) error {
+	var snap timeline.Snapshot
+	var err error
+	switch o.Output {
+	case OutputJSON:
+		snap, err = o.pipeline(ctx, src, newJSONSink(o.Out, o.ErrOut))
+	case OutputText:
+		snap, err = o.pipeline(ctx, src, newTextSink(o.Out, o.ErrOut, o.Color == "always"))
+	case OutputTUI:
+		snap, err = o.runTUI(ctx, src)
+	}
+	if err != nil {
+		return err
+	}
+	if o.Report != "" {
+		if err := o.writeReport(src, snap); err != nil {
+			return err
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && o.UntilDone {
+		fmt.Fprintf(o.ErrOut, "warning: --timeout %s reached before the rollout or drain was done\n", o.Timeout)
+	}
+	return exitFor(snap.Summary)
+}

@@ -1,0 +1,156 @@
+package cmd
+
+import (
+	"fmt"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"io"
+	"strings"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// textSink prints each pod's timeline as it completes, then a summary: for logs and pipes.
+type textSink struct {
+	out, errOut io.Writer
+	color       bool
+}
+
+func newTextSink(out, errOut io.Writer, color bool) *textSink {
+	return &textSink{out: out, errOut: errOut, color: color}
+}
+
+var verdictSymbol = map[timeline.Verdict]string{
+	timeline.VerdictGraceful:   "✓",
+	timeline.VerdictIncomplete: "?",
+	timeline.VerdictAtRisk:     "!",
+	timeline.VerdictFailed:     "✗",
+	timeline.VerdictKilled:     "✗",
+}
+
+var verdictColor = map[timeline.Verdict]string{
+	timeline.VerdictGraceful:   "32",
+	timeline.VerdictIncomplete: "90",
+	timeline.VerdictAtRisk:     "33",
+	timeline.VerdictFailed:     "31",
+	timeline.VerdictKilled:     "31",
+}
+
+func (t *textSink) paint(v timeline.Verdict, s string) string {
+	if !t.color {
+		return s
+	}
+	return "\x1b[" + verdictColor[v] + "m" + s + "\x1b[0m"
+}
+
+func (t *textSink) finished(tl timeline.PodTimeline) error {
+	_, err := io.WriteString(t.out, t.format(tl))
+	return err
+}
+
+func (t *textSink) status(s string) { fmt.Fprintln(t.errOut, textutil.Sanitize(s)) }
+
+func (t *textSink) changed(*timeline.Engine) {}
+
+func (t *textSink) end(open []timeline.PodTimeline, sum timeline.Summary, _ timeline.Snapshot) error {
+	for _, tl := range open {
+		if err := t.finished(tl); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(t.out, SummaryText(sum))
+	return err
+}
+
+// format renders one timeline: a verdict line, its marks relative to the deletion, findings.
+func (t *textSink) format(tl timeline.PodTimeline) string {
+	var b strings.Builder
+	s := textutil.Sanitize
+	head := fmt.Sprintf("%s %-10s %s/%s", verdictSymbol[tl.Verdict], tl.Verdict, s(tl.Namespace), s(tl.Name))
+	fmt.Fprintf(&b, "%s", t.paint(tl.Verdict, head))
+	if tl.Node != "" {
+		fmt.Fprintf(&b, "  node %s", s(tl.Node))
+	}
+	if tl.Cause != "" {
+		fmt.Fprintf(&b, "  cause %s", tl.Cause)
+	}
+	if tl.ShutdownSeconds != nil {
+		fmt.Fprintf(&b, "  shutdown %.1fs", *tl.ShutdownSeconds)
+		if tl.GracePeriodSeconds != nil {
+			fmt.Fprintf(&b, " of %ds grace", *tl.GracePeriodSeconds)
+		}
+	}
+	if tl.JoinedMidway {
+		b.WriteString("  (joined mid-way)")
+	}
+	if len(tl.Partial) > 0 {
+		fmt.Fprintf(&b, "  (partial: %s not visible)", strings.Join(tl.Partial, ", "))
+	}
+	b.WriteString("\n")
+	for _, m := range tl.Marks {
+		rel := m.Time.Sub(tl.Start).Seconds()
+		est := " "
+		if m.Estimated {
+			est = "~"
+		}
+		line := fmt.Sprintf("    %s%+7.2fs  %-20s", est, rel, m.Type)
+		var extra []string
+		if m.Container != "" {
+			extra = append(extra, "container "+s(m.Container))
+		}
+		if m.Service != "" {
+			extra = append(extra, "service "+s(m.Service))
+		}
+		if m.ExitCode != nil {
+			extra = append(extra, fmt.Sprintf("exit %d %s", *m.ExitCode, s(m.Reason)))
+		}
+		if m.Detail != "" {
+			extra = append(extra, s(m.Detail))
+		}
+		b.WriteString(strings.TrimRight(line+" "+strings.Join(extra, "; "), " ") + "\n")
+	}
+	for _, f := range tl.Findings {
+		fmt.Fprintf(&b, "    %s %s: %s\n", strings.ToUpper(string(f.Severity)), f.ID, s(f.Message))
+		if f.Fix != "" {
+			fix := strings.ReplaceAll(textutil.SanitizeMultiline(f.Fix), "\n", "\n           ")
+			fmt.Fprintf(&b, "      fix: %s\n", fix)
+		}
+	}
+	return b.String()
+}
+
+// SummaryText renders the summary as plain text.
+func SummaryText(sum timeline.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%d pod(s) terminated", sum.Terminated)
+	if sum.Terminated > 0 {
+		var parts []string
+		for _, v := range timeline.Verdicts {
+			if n := sum.Verdicts[v]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, v))
+			}
+		}
+		fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))
+	}
+	if !sum.Start.IsZero() {
+		fmt.Fprintf(&b, " (watched %s)", sum.End.Sub(sum.Start).Round(100_000_000))
+	}
+	b.WriteString("\n")
+	groups := append(append([]timeline.Group{}, sum.Owners...), sum.Services...)
+	for _, g := range groups {
+		fmt.Fprintf(&b, "  %s %s/%s: %d terminated", g.Kind, textutil.Sanitize(g.Namespace), textutil.Sanitize(g.Name), g.Terminated)
+		if g.Shutdown.Count > 0 {
+			fmt.Fprintf(&b, ", shutdown p50 %.1fs p95 %.1fs max %.1fs", g.Shutdown.P50, g.Shutdown.P95, g.Shutdown.Max)
+		}
+		if g.GraceUsed.Count > 0 {
+			fmt.Fprintf(&b, ", grace used p95 %.0f%%", 100*g.GraceUsed.P95)
+		}
+		if g.MinReadyEndpoints != nil {
+			fmt.Fprintf(&b, ", ready endpoints min %d (max %d)", *g.MinReadyEndpoints, *g.MaxReadyEndpoints)
+		}
+		b.WriteString("\n")
+	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", textutil.Sanitize(w))
+	}
+	return b.String()
+}

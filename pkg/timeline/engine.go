@@ -1,0 +1,281 @@
+// Package timeline correlates stamped deltas of Pods, EndpointSlices and Events into one
+// termination timeline per pod, with a verdict and findings. It is pure: no client-go, no
+// goroutines, no wall clock; the same deltas always give the same timelines.
+package timeline
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// DefaultDrainBudget is the time load balancers and kube-proxy are given to stop sending traffic
+// to an endpoint after the EndpointSlice marks it not ready.
+const DefaultDrainBudget = 5 * time.Second
+
+// Limits on what is buffered for pods not yet seen or not yet terminating.
+const (
+	maxPendingPerPod = 16
+	maxPendingPods   = 20000
+)
+
+// Config tunes the engine.
+type Config struct {
+	// DrainBudget defaults to DefaultDrainBudget.
+	DrainBudget time.Duration
+	// Partial names resources that could not be watched ("events", "endpointslices"); timelines
+	// and findings that depend on them are marked partial.
+	Partial []string
+}
+
+// Snapshot is the state of every termination seen so far, for live displays.
+type Snapshot struct {
+	// Time is the time of the latest delta.
+	Time time.Time
+	// Pods are all pods that began terminating, in order of their deletion request. Live ones
+	// have State terminating and a provisional verdict.
+	Pods []PodTimeline
+	// Owners counts pods per owner (e.g. old and new ReplicaSet of a rollout).
+	Owners []OwnerProgress
+	// Nodes lists the nodes seen (cordoned or not) for the drain view.
+	Nodes   []NodeState
+	Summary Summary
+}
+
+// OwnerProgress counts the pods of one owner by state.
+type OwnerProgress struct {
+	Owner       Owner `json:"owner"`
+	Running     int   `json:"running"`
+	Terminating int   `json:"terminating"`
+	Terminated  int   `json:"terminated"`
+}
+
+// NodeState is a node as the drain view needs it.
+type NodeState struct {
+	Name          string `json:"name"`
+	Unschedulable bool   `json:"unschedulable"`
+}
+
+// Engine turns deltas into timelines. It is not safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	start   time.Time
+	now     time.Time
+	pods    map[types.UID]*podState
+	byName  map[string]types.UID // namespace/name -> uid of the newest pod with that name
+	done    map[types.UID]int    // index into finished
+	order   []*podState          // terminations in start order (live and finished)
+	finish  []PodTimeline
+	slices  map[string]*sliceState
+	podEPs  map[types.UID][]*endpointState
+	svc     map[string]*serviceState // namespace/name
+	rs      map[string]rsInfo        // namespace/name
+	nodes   map[string]bool
+	pending map[string][]pendingEvent // pod uid or namespace/name -> events seen before they could be used
+	pendOrd []string
+	dropped int
+}
+
+type rsInfo struct {
+	revision   string
+	deployment string
+}
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	if cfg.DrainBudget <= 0 {
+		cfg.DrainBudget = DefaultDrainBudget
+	}
+	return &Engine{
+		cfg:     cfg,
+		pods:    map[types.UID]*podState{},
+		byName:  map[string]types.UID{},
+		done:    map[types.UID]int{},
+		slices:  map[string]*sliceState{},
+		podEPs:  map[types.UID][]*endpointState{},
+		svc:     map[string]*serviceState{},
+		rs:      map[string]rsInfo{},
+		nodes:   map[string]bool{},
+		pending: map[string][]pendingEvent{},
+	}
+}
+
+// Apply takes one delta and returns the timelines whose termination it completed.
+func (e *Engine) Apply(d Delta) []PodTimeline {
+	if e.start.IsZero() || d.Time.Before(e.start) {
+		e.start = d.Time
+	}
+	if d.Time.After(e.now) {
+		e.now = d.Time
+	}
+	switch {
+	case d.Pod != nil:
+		return e.applyPod(d)
+	case d.Slice != nil:
+		e.applySlice(d)
+	case d.Event != nil:
+		return e.applyEvent(d.Time, d.Event)
+	case d.ReplicaSet != nil:
+		rs := d.ReplicaSet
+		info := rsInfo{revision: rs.Annotations["deployment.kubernetes.io/revision"]}
+		for _, ref := range rs.OwnerReferences {
+			if ref.Kind == "Deployment" {
+				info.deployment = ref.Name
+			}
+		}
+		e.rs[rs.Namespace+"/"+rs.Name] = info
+	case d.Node != nil:
+		if d.Type == Deleted {
+			delete(e.nodes, d.Node.Name)
+		} else {
+			e.nodes[d.Node.Name] = d.Node.Spec.Unschedulable
+		}
+	}
+	return nil
+}
+
+// Snapshot returns the current state of every termination.
+func (e *Engine) Snapshot() Snapshot {
+	s := Snapshot{Time: e.now, Pods: make([]PodTimeline, 0, len(e.order))}
+	for _, p := range e.order {
+		if i, ok := e.done[p.uid]; ok {
+			s.Pods = append(s.Pods, e.finish[i])
+		} else {
+			s.Pods = append(s.Pods, e.build(p, false))
+		}
+	}
+	s.Owners = e.ownerProgress()
+	for name, u := range e.nodes {
+		s.Nodes = append(s.Nodes, NodeState{Name: name, Unschedulable: u})
+	}
+	sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
+	s.Summary = e.summary(s.Pods, e.now)
+	return s
+}
+
+// Finish ends the stream at time end: it returns the timelines still open (as incomplete or
+// with whatever verdict their marks already justify) and the final summary.
+func (e *Engine) Finish(end time.Time) ([]PodTimeline, Summary) {
+	if end.Before(e.now) {
+		end = e.now
+	}
+	e.now = end
+	var open []PodTimeline
+	for _, p := range e.order {
+		if _, ok := e.done[p.uid]; !ok {
+			open = append(open, e.complete(p))
+		}
+	}
+	return open, e.summary(e.finish, end)
+}
+
+// complete evaluates a termination for the last time and keeps only its timeline.
+func (e *Engine) complete(p *podState) PodTimeline {
+	tl := e.build(p, true)
+	e.done[p.uid] = len(e.finish)
+	e.finish = append(e.finish, tl)
+	// What remains is needed only to recognise late or repeated deltas for this pod.
+	p.pod = nil
+	p.term = nil
+	delete(e.podEPs, p.uid)
+	delete(e.pending, string(p.uid))
+	return tl
+}
+
+func podKey(ns, name string) string { return ns + "/" + name }
+
+// ownerOf names the controller of a pod and, for ReplicaSets, the Deployment behind it.
+func (e *Engine) ownerOf(pod *corev1.Pod) *Owner {
+	for _, ref := range pod.OwnerReferences {
+		if ref.Controller == nil || !*ref.Controller {
+			continue
+		}
+		o := &Owner{Kind: ref.Kind, Name: ref.Name}
+		if ref.Kind == "ReplicaSet" {
+			if info, ok := e.rs[podKey(pod.Namespace, ref.Name)]; ok {
+				o.Revision = info.revision
+				if info.deployment != "" {
+					o.Controller = &OwnerRef{Kind: "Deployment", Name: info.deployment}
+				}
+			} else if h := pod.Labels["pod-template-hash"]; h != "" && strings.HasSuffix(ref.Name, "-"+h) {
+				o.Controller = &OwnerRef{Kind: "Deployment", Name: strings.TrimSuffix(ref.Name, "-"+h)}
+			}
+		}
+		return o
+	}
+	return nil
+}
+
+func (e *Engine) ownerProgress() []OwnerProgress {
+	idx := map[string]int{}
+	var out []OwnerProgress
+	for _, p := range e.pods {
+		o := p.owner
+		if o == nil {
+			continue
+		}
+		k := p.ns + "/" + o.Kind + "/" + o.Name
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, OwnerProgress{Owner: *o})
+		}
+		switch {
+		case p.removed || e.isDone(p):
+			out[i].Terminated++
+		case p.term != nil:
+			out[i].Terminating++
+		default:
+			out[i].Running++
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Owner, out[j].Owner
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+func (e *Engine) isDone(p *podState) bool { _, ok := e.done[p.uid]; return ok }
+
+// pend keeps an event until its pod is seen terminating, within fixed bounds. pendOrd may hold
+// keys already taken; they are skipped when the oldest entry is evicted.
+func (e *Engine) pend(key string, ev pendingEvent) {
+	list, ok := e.pending[key]
+	if !ok {
+		for len(e.pending) >= maxPendingPods && len(e.pendOrd) > 0 {
+			old := e.pendOrd[0]
+			e.pendOrd = e.pendOrd[1:]
+			e.dropped += len(e.pending[old])
+			delete(e.pending, old)
+		}
+		if len(e.pendOrd) > 2*len(e.pending)+1024 {
+			e.pendOrd = slices.DeleteFunc(e.pendOrd, func(k string) bool { _, ok := e.pending[k]; return !ok })
+		}
+		e.pendOrd = append(e.pendOrd, key)
+	}
+	if len(list) >= maxPendingPerPod {
+		e.dropped++
+		list = list[1:]
+	}
+	e.pending[key] = append(list, ev)
+}
+
+func (e *Engine) takePending(keys ...string) []pendingEvent {
+	var out []pendingEvent
+	for _, k := range keys {
+		if list, ok := e.pending[k]; ok {
+			out = append(out, list...)
+			delete(e.pending, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,168 @@
+package timeline
+
+import (
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// pendingEvent is an event received before its pod was seen terminating.
+type pendingEvent struct {
+	t  time.Time
+	ev *corev1.Event
+}
+
+// relevant lists the event reasons a termination timeline uses; all others are dropped at once.
+var relevant = map[string]bool{
+	"Killing":             true,
+	"FailedPreStopHook":   true,
+	"Unhealthy":           true,
+	"ExceededGracePeriod": true,
+	"FailedKillPod":       true,
+}
+
+func (e *Engine) applyEvent(t time.Time, ev *corev1.Event) []PodTimeline {
+	if ev.InvolvedObject.Kind != "Pod" || !relevant[ev.Reason] {
+		return nil
+	}
+	uid := ev.InvolvedObject.UID
+	if uid == "" {
+		uid = e.byName[podKey(ev.InvolvedObject.Namespace, ev.InvolvedObject.Name)]
+	}
+	if _, ok := e.done[uid]; ok {
+		return nil
+	}
+	if p := e.pods[uid]; p != nil && p.term != nil {
+		e.podEvent(p, t, ev)
+		return nil
+	}
+	key := string(uid)
+	if key == "" {
+		key = podKey(ev.InvolvedObject.Namespace, ev.InvolvedObject.Name)
+	}
+	e.pend(key, pendingEvent{t: t, ev: ev})
+	return nil
+}
+
+// containerOf reads the container name from an event's fieldPath: spec.containers{NAME}.
+func containerOf(ev *corev1.Event) string {
+	fp := ev.InvolvedObject.FieldPath
+	i := strings.IndexByte(fp, '{')
+	if i < 0 || !strings.HasSuffix(fp, "}") {
+		return ""
+	}
+	return fp[i+1 : len(fp)-1]
+}
+
+// serverTime is when the event first happened by the emitting node's clock: client-go names
+// events <object>.<hex UnixNano>; otherwise the seconds-precision timestamps.
+func serverTime(ev *corev1.Event) *time.Time {
+	var ts time.Time
+	switch {
+	case !ev.EventTime.IsZero():
+		ts = ev.EventTime.Time
+	case !ev.FirstTimestamp.IsZero():
+		ts = ev.FirstTimestamp.Time
+	default:
+		ts = ev.LastTimestamp.Time
+	}
+	if i := strings.LastIndexByte(ev.Name, '.'); i >= 0 {
+		if n, err := strconv.ParseUint(ev.Name[i+1:], 16, 64); err == nil && n > 0 && n < 1<<63 {
+			nt := time.Unix(0, int64(n)).UTC()
+			// Only trust the name when it agrees with the whole-second timestamp.
+			if ts.IsZero() || nt.Sub(ts).Abs() < 2*time.Second {
+				return &nt
+			}
+		}
+	}
+	if ts.IsZero() {
+		return nil
+	}
+	return &ts
+}
+
+// podEvent applies an event to a terminating pod.
+func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
+	tm := p.term
+	id := string(ev.UID)
+	if id == "" {
+		id = ev.Name
+	}
+	if _, dup := tm.events[id]; dup {
+		return // a repeat (count++) or a relist
+	}
+	tm.events[id] = struct{}{}
+	if ev.Reason == "Unhealthy" && t.Before(tm.start.Add(-time.Second)) {
+		return // readiness was failing before the deletion, not because of it
+	}
+	if t.Before(tm.start) {
+		t = tm.start // the event and pod watches raced: nothing is shown before the deletion
+	}
+	name := containerOf(ev)
+	msg := textutil.Sanitize(truncate(ev.Message, 300))
+	m := Mark{Time: t, ServerTime: serverTime(ev), Source: SourceEvent, Container: name, Detail: msg}
+	switch ev.Reason {
+	case "Killing":
+		c := tm.ctr(name)
+		if c == nil || !strings.HasPrefix(ev.Message, "Stopping container") || c.killing != nil {
+			return // restarts say "... will be restarted"
+		}
+		kt := t
+		c.killing = &kt
+		m.Type = MarkKilling
+		if c.hasHook {
+			m.Detail = msg + "; preStop hook started (" + c.preStop + ")"
+		} else {
+			m.Detail = msg + "; no preStop hook: SIGTERM sent"
+		}
+		tm.add("killing/"+name, m)
+		e.sigterm(tm, c, t, "")
+	case "FailedPreStopHook":
+		m.Type = MarkPreStopFailed
+		tm.add("prestop-failed/"+name, m)
+	case "Unhealthy":
+		if !strings.HasPrefix(ev.Message, "Readiness probe") {
+			return
+		}
+		m.Type = MarkReadinessFailed
+		tm.readyFalse = true
+		tm.add("readiness", m)
+	case "ExceededGracePeriod":
+		tm.exceeded = true
+		for _, c := range tm.ctrs {
+			if atDeadline(tm, c) {
+				tm.add("kill/"+c.name, Mark{Type: MarkSIGKILL, Time: c.exitLoc, Source: SourceInferred, Estimated: true,
+					Container: c.name, Detail: msg})
+			}
+		}
+	case "FailedKillPod":
+		m.Type = MarkKilling
+		tm.add("failedkill/"+id, m)
+	}
+}
+
+// sigterm adds the SIGTERM mark of a main container once its Killing is known (at) or estimated
+// from the deletion request (why says so). Sidecars get SIGTERM only after the main containers
+// exited, at a moment no object shows.
+func (e *Engine) sigterm(tm *termState, c *ctrState, at time.Time, why string) {
+	if c.sidecar {
+		return
+	}
+	m := Mark{Type: MarkSIGTERM, Time: at, Source: SourceInferred, Estimated: true, Container: c.name}
+	switch {
+	case !c.hasHook:
+		m.Detail = "no preStop hook: SIGTERM follows Killing"
+	case c.sleep != nil:
+		m.Time = at.Add(*c.sleep)
+		m.Detail = "after the preStop sleep (" + c.sleep.String() + ")"
+	default:
+		return // the hook's length is unknown, and so is SIGTERM
+	}
+	if why != "" {
+		m.Detail += "; " + why
+	}
+	tm.add("sigterm/"+c.name, m)
+}

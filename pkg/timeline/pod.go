@@ -1,0 +1,440 @@
+package timeline
+
+import (
+	"fmt"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// podState is what the engine keeps about one pod in scope.
+type podState struct {
+	uid      types.UID
+	ns, name string
+	pod      *corev1.Pod
+	owner    *Owner
+	node     string
+	services []string
+	// terminal: the pod finished on its own (Succeeded/Failed) before any deletion.
+	terminal bool
+	removed  bool
+	term     *termState
+}
+
+// termState is a termination in progress.
+type termState struct {
+	start       time.Time
+	joined      bool
+	cause       string
+	reason      string
+	grace       *int64
+	deadline    *time.Time // server clock
+	local       *time.Time // the deadline on the local clock, when the request was seen live
+	forced      bool
+	readyFalse  bool
+	exceeded    bool
+	marks       []Mark
+	keys        map[string]struct{}
+	events      map[string]struct{}
+	ctrs        []*ctrState
+	end         *time.Time
+	endpointsOK bool // the pod was seen in an EndpointSlice while terminating
+}
+
+// ctrState is one container of a terminating pod.
+type ctrState struct {
+	name     string
+	sidecar  bool
+	preStop  string
+	sleep    *time.Duration // length of a sleep preStop hook, when known
+	hasHook  bool
+	pid1     string // the command when it is a shell or sleep, which ignore SIGTERM as PID 1
+	killing  *time.Time
+	exited   bool
+	exitLoc  time.Time
+	code     int32
+	reason   string
+	finished *time.Time
+}
+
+func (t *termState) ctr(name string) *ctrState {
+	for _, c := range t.ctrs {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (t *termState) allExited() bool {
+	for _, c := range t.ctrs {
+		if !c.exited {
+			return false
+		}
+	}
+	return len(t.ctrs) > 0
+}
+
+// add appends a mark unless one with the same key was added already.
+func (t *termState) add(key string, m Mark) bool {
+	if _, dup := t.keys[key]; dup {
+		return false
+	}
+	t.keys[key] = struct{}{}
+	t.marks = append(t.marks, m)
+	return true
+}
+
+func isTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+func disruption(pod *corev1.Pod) string {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// causeOf maps the DisruptionTarget reason (or its absence) to a cause.
+func causeOf(reason string, deleted bool) string {
+	switch reason {
+	case "EvictionByEvictionAPI":
+		return CauseEviction
+	case "PreemptionByScheduler", "PreemptionByKubeScheduler":
+		return CausePreemption
+	case "DeletionByTaintManager":
+		return CauseTaint
+	case "DeletionByPodGC":
+		return CausePodGC
+	case "TerminationByKubelet":
+		return CauseKubelet
+	case "":
+		if deleted {
+			return CauseDelete
+		}
+		return CauseKubelet
+	}
+	return CauseUnknown
+}
+
+func (e *Engine) applyPod(d Delta) []PodTimeline {
+	pod := d.Pod
+	if _, ok := e.done[pod.UID]; ok {
+		return nil // a late or repeated delta for a finished termination
+	}
+	p := e.pods[pod.UID]
+	first := p == nil
+	if first {
+		p = &podState{uid: pod.UID, ns: pod.Namespace, name: pod.Name}
+		e.pods[pod.UID] = p
+		e.byName[podKey(pod.Namespace, pod.Name)] = pod.UID
+		for _, ep := range e.podEPs[pod.UID] {
+			p.addService(ep.service)
+		}
+	}
+	p.pod = pod
+	p.owner = e.ownerOf(pod)
+	if pod.Spec.NodeName != "" {
+		p.node = pod.Spec.NodeName
+	}
+	if p.term == nil {
+		kubelet := pod.DeletionTimestamp == nil && !first && !p.terminal &&
+			(disruption(pod) == "TerminationByKubelet" || (pod.Status.Phase == corev1.PodFailed && pod.Status.Reason != ""))
+		switch {
+		case pod.DeletionTimestamp != nil, kubelet:
+		case d.Type == Deleted && (p.terminal || isTerminal(pod)):
+			// A pod that had finished on its own was cleaned up: not a termination.
+			e.forget(p)
+			return nil
+		case d.Type == Deleted:
+			// Removed without a graceful deletion being seen (grace 0, or a missed update).
+		default:
+			if isTerminal(pod) {
+				p.terminal = true
+			}
+			return nil
+		}
+		e.begin(p, d.Time, first && d.Type != Deleted)
+	}
+	e.updateTermination(p, d.Time, pod)
+	if d.Type == Deleted {
+		p.removed = true
+		t := p.term
+		t.add("removed", Mark{Type: MarkPodRemoved, Time: d.Time, Source: SourcePod})
+		if !t.allExited() {
+			t.forced = true
+		}
+		return []PodTimeline{e.complete(p)}
+	}
+	if pod.DeletionTimestamp == nil && isTerminal(pod) && p.term.allExited() {
+		// Kubelet-initiated terminations leave the pod object in place: this is the end.
+		return []PodTimeline{e.complete(p)}
+	}
+	return nil
+}
+
+func (e *Engine) forget(p *podState) {
+	delete(e.pods, p.uid)
+	if e.byName[podKey(p.ns, p.name)] == p.uid {
+		delete(e.byName, podKey(p.ns, p.name))
+	}
+	delete(e.podEPs, p.uid)
+	delete(e.pending, string(p.uid))
+}
+
+func (p *podState) addService(name string) {
+	if name == "" {
+		return
+	}
+	for _, s := range p.services {
+		if s == name {
+			return
+		}
+	}
+	p.services = append(p.services, name)
+}
+
+// begin starts the timeline of a pod at local time t.
+func (e *Engine) begin(p *podState, t time.Time, joined bool) {
+	pod := p.pod
+	tm := &termState{start: t, joined: joined, keys: map[string]struct{}{}, events: map[string]struct{}{}}
+	p.term = tm
+	e.order = append(e.order, p)
+	tm.reason = disruption(pod)
+	tm.cause = causeOf(tm.reason, pod.DeletionTimestamp != nil)
+	if tm.reason == "" && pod.Status.Reason != "" && pod.DeletionTimestamp == nil {
+		tm.reason = pod.Status.Reason
+	}
+	m := Mark{Type: MarkDeletionRequested, Time: t, Source: SourcePod, Estimated: joined}
+	if pod.DeletionTimestamp != nil {
+		dl := pod.DeletionTimestamp.Time
+		tm.deadline = &dl
+		if g := pod.DeletionGracePeriodSeconds; g != nil {
+			grace := *g
+			tm.grace = &grace
+			req := dl.Add(-time.Duration(grace) * time.Second)
+			m.ServerTime = &req
+			m.Detail = fmt.Sprintf("grace period %ds", grace)
+			if !joined {
+				loc := t.Add(time.Duration(grace) * time.Second)
+				tm.local = &loc
+			}
+			if grace == 0 {
+				tm.forced = true
+			}
+		}
+	} else if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace := *g
+		tm.grace = &grace
+	}
+	if joined {
+		m.Detail = strings.TrimPrefix(m.Detail+"; already terminating when watching started", "; ")
+	}
+	if pod.DeletionTimestamp == nil {
+		m.Detail = "terminated by the kubelet (" + textutil.Sanitize(firstNonEmpty(tm.reason, string(pod.Status.Phase))) + ")"
+	}
+	tm.add("deletion", m)
+	for _, c := range pod.Spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			tm.ctrs = append(tm.ctrs, newCtr(c, true))
+		}
+	}
+	for _, c := range pod.Spec.Containers {
+		tm.ctrs = append(tm.ctrs, newCtr(c, false))
+	}
+	for _, ep := range e.podEPs[p.uid] {
+		p.addService(ep.service)
+		e.endpointMarks(p, ep)
+	}
+	for _, pe := range e.takePending(string(p.uid), podKey(p.ns, p.name)) {
+		e.podEvent(p, pe.t, pe.ev)
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func newCtr(c corev1.Container, sidecar bool) *ctrState {
+	cs := &ctrState{name: c.Name, sidecar: sidecar}
+	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+		h := c.Lifecycle.PreStop
+		cs.hasHook = true
+		switch {
+		case h.Sleep != nil:
+			d := time.Duration(h.Sleep.Seconds) * time.Second
+			cs.sleep = &d
+			cs.preStop = fmt.Sprintf("sleep %ds", h.Sleep.Seconds)
+		case h.Exec != nil:
+			cs.preStop = "exec: " + textutil.Sanitize(strings.Join(h.Exec.Command, " "))
+			if d, ok := execSleep(h.Exec.Command); ok {
+				cs.sleep = &d
+			}
+		case h.HTTPGet != nil:
+			cs.preStop = "httpGet: " + textutil.Sanitize(h.HTTPGet.Path)
+		default:
+			cs.preStop = "hook"
+		}
+	}
+	cmd := append(append([]string{}, c.Command...), c.Args...)
+	if len(cmd) > 0 {
+		switch path.Base(cmd[0]) {
+		case "sh", "bash", "ash", "dash", "zsh", "ksh", "sleep":
+			// A shell that execs its last command hands PID 1 to it; only a plain shell or
+			// sleep is known to ignore SIGTERM.
+			if len(cmd) < 3 || !strings.HasPrefix(strings.TrimSpace(cmd[len(cmd)-1]), "exec ") {
+				cs.pid1 = textutil.Sanitize(truncate(strings.Join(cmd, " "), 60))
+			}
+		}
+	}
+	return cs
+}
+
+// execSleep recognises an exec hook that only sleeps: ["sleep","5"] or ["sh","-c","sleep 5"].
+func execSleep(cmd []string) (time.Duration, bool) {
+	args := cmd
+	if len(cmd) == 3 && (path.Base(cmd[0]) == "sh" || path.Base(cmd[0]) == "bash") && cmd[1] == "-c" {
+		args = strings.Fields(cmd[2])
+	}
+	if len(args) != 2 || path.Base(args[0]) != "sleep" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(args[1], "s"), 64)
+	if err != nil || f < 0 {
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// updateTermination reads what a pod update says about a termination in progress.
+func (e *Engine) updateTermination(p *podState, t time.Time, pod *corev1.Pod) {
+	tm := p.term
+	if r := disruption(pod); r != "" && tm.reason != r {
+		tm.reason = r
+		tm.cause = causeOf(r, pod.DeletionTimestamp != nil)
+	}
+	if pod.DeletionTimestamp != nil && tm.deadline == nil {
+		// A kubelet-initiated termination followed by a deletion, or a pod removed by a
+		// DELETED that carries its deletion fields.
+		dl := pod.DeletionTimestamp.Time
+		tm.deadline = &dl
+	}
+	if g := pod.DeletionGracePeriodSeconds; g != nil && tm.grace != nil && *g < *tm.grace && !tm.allExited() {
+		// A later delete shortened the grace period; kubelet's own final delete (grace 0) after
+		// the containers exited is not one.
+		if *g == 0 {
+			tm.forced = true
+		} else {
+			grace := *g
+			tm.grace = &grace
+			dl := pod.DeletionTimestamp.Time
+			tm.deadline = &dl
+			if tm.local != nil {
+				loc := tm.start.Add(time.Duration(grace) * time.Second)
+				tm.local = &loc
+			}
+			tm.add("grace/"+strconv.FormatInt(grace, 10), Mark{Type: MarkDeletionRequested, Time: t, Source: SourcePod,
+				Detail: fmt.Sprintf("grace period shortened to %ds", grace)})
+		}
+	}
+	statuses := func(list []corev1.ContainerStatus) {
+		for i := range list {
+			e.containerStatus(tm, t, &list[i])
+		}
+	}
+	statuses(pod.Status.InitContainerStatuses)
+	statuses(pod.Status.ContainerStatuses)
+	if !tm.readyFalse && !tm.anyExited() {
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionFalse {
+				tm.readyFalse = true
+				st := c.LastTransitionTime.Time
+				m := Mark{Type: MarkReadinessFailed, Time: t, Source: SourcePod, Detail: "Ready condition False"}
+				if !st.IsZero() {
+					m.ServerTime = &st
+				}
+				tm.add("readiness", m)
+			}
+		}
+	}
+}
+
+func (t *termState) anyExited() bool {
+	for _, c := range t.ctrs {
+		if c.exited {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) containerStatus(tm *termState, t time.Time, st *corev1.ContainerStatus) {
+	term := st.State.Terminated
+	c := tm.ctr(st.Name)
+	if term == nil || c == nil || c.exited {
+		return
+	}
+	c.exited, c.exitLoc, c.code, c.reason = true, t, term.ExitCode, term.Reason
+	m := Mark{Type: MarkContainerExited, Time: t, Source: SourcePod, Container: c.name, Reason: term.Reason}
+	code := term.ExitCode
+	m.ExitCode = &code
+	if !term.FinishedAt.IsZero() {
+		fin := term.FinishedAt.Time
+		c.finished = &fin
+		m.ServerTime = &fin
+	}
+	if term.Message != "" {
+		m.Detail = textutil.Sanitize(truncate(term.Message, 200))
+	}
+	tm.add("exit/"+c.name, m)
+	if atDeadline(tm, c) {
+		k := Mark{Type: MarkSIGKILL, Time: t, Source: SourceInferred, Estimated: true, Container: c.name,
+			Detail: "exit 137 at the grace deadline"}
+		if tm.local != nil && tm.local.Before(t) {
+			k.Time = *tm.local
+		}
+		if tm.deadline != nil {
+			dl := *tm.deadline
+			k.ServerTime = &dl
+		}
+		tm.add("kill/"+c.name, k)
+	}
+}
+
+// atDeadline says whether a container's exit is a SIGKILL at the grace deadline: 137, not an
+// OOM kill or a vanished container, and no earlier than the deadline (whole seconds).
+func atDeadline(tm *termState, c *ctrState) bool {
+	if !c.exited || c.code != 137 || c.reason == "OOMKilled" || c.reason == "ContainerStatusUnknown" {
+		return false
+	}
+	switch {
+	case tm.exceeded:
+		return true
+	case tm.deadline != nil && c.finished != nil:
+		return !c.finished.Before(tm.deadline.Add(-time.Second))
+	case tm.local != nil:
+		return !c.exitLoc.Before(tm.local.Add(-time.Second))
+	}
+	return false
+}

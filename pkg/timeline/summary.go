@@ -1,0 +1,123 @@
+package timeline
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+)
+
+// summary totals the finished timelines among pods and groups them per owner and Service.
+func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
+	s := Summary{APIVersion: APIVersion, Kind: "Summary", Start: e.start, End: end, Verdicts: map[Verdict]int{}}
+	owners := map[string]*groupAcc{}
+	services := map[string]*groupAcc{}
+	var ownerKeys, serviceKeys []string
+	acc := func(m map[string]*groupAcc, keys *[]string, kind, ns, name string) *groupAcc {
+		k := ns + "/" + kind + "/" + name
+		g := m[k]
+		if g == nil {
+			g = &groupAcc{Group: Group{Kind: kind, Name: name, Namespace: ns, Verdicts: map[Verdict]int{}}}
+			m[k] = g
+			*keys = append(*keys, k)
+		}
+		return g
+	}
+	for i := range pods {
+		tl := &pods[i]
+		if tl.End == nil {
+			continue
+		}
+		s.Terminated++
+		s.Verdicts[tl.Verdict]++
+		kind, name := "Pod", tl.Name
+		if o := tl.Owner; o != nil {
+			kind, name = o.Kind, o.Name
+			if o.Controller != nil {
+				kind, name = o.Controller.Kind, o.Controller.Name
+			}
+		}
+		acc(owners, &ownerKeys, kind, tl.Namespace, name).add(tl)
+		for _, svc := range tl.Services {
+			acc(services, &serviceKeys, "Service", tl.Namespace, svc).add(tl)
+		}
+	}
+	for _, k := range ownerKeys {
+		s.Owners = append(s.Owners, owners[k].finish())
+	}
+	for _, k := range serviceKeys {
+		g := services[k]
+		if st := e.svc[g.Namespace+"/"+g.Name]; st != nil {
+			g.ReadyEndpoints = append([]Point(nil), st.series...)
+			lo, hi := window(st.series, g.from, end)
+			g.MinReadyEndpoints, g.MaxReadyEndpoints = &lo, &hi
+		}
+		s.Services = append(s.Services, g.finish())
+	}
+	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
+	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
+	if e.dropped > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d events for pods never seen terminating were dropped (buffer limit)", e.dropped))
+	}
+	for _, r := range e.cfg.Partial {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s could not be watched: timelines are partial", r))
+	}
+	return s
+}
+
+type groupAcc struct {
+	Group
+	from            time.Time
+	shutdown, grace []float64
+}
+
+func (g *groupAcc) add(tl *PodTimeline) {
+	g.Terminated++
+	g.Verdicts[tl.Verdict]++
+	if g.from.IsZero() || tl.Start.Before(g.from) {
+		g.from = tl.Start
+	}
+	if tl.ShutdownSeconds != nil {
+		g.shutdown = append(g.shutdown, *tl.ShutdownSeconds)
+	}
+	if tl.GraceUsed != nil {
+		g.grace = append(g.grace, *tl.GraceUsed)
+	}
+}
+
+func (g *groupAcc) finish() Group {
+	g.Shutdown, g.GraceUsed = stats(g.shutdown), stats(g.grace)
+	return g.Group
+}
+
+// stats gives nearest-rank percentiles.
+func stats(v []float64) Stats {
+	if len(v) == 0 {
+		return Stats{}
+	}
+	sort.Float64s(v)
+	rank := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(v)))) - 1
+		return v[max(0, min(i, len(v)-1))]
+	}
+	return Stats{Count: len(v), P50: rank(0.5), P95: rank(0.95), Max: v[len(v)-1]}
+}
+
+// window gives the fewest and most values of a series in effect between from and to.
+func window(series []Point, from, to time.Time) (lo, hi int) {
+	lo, hi = math.MaxInt, math.MinInt
+	for i, p := range series {
+		if p.Time.After(to) {
+			break
+		}
+		next := i+1 < len(series) && !series[i+1].Time.After(from)
+		if next {
+			continue // superseded before the window opened
+		}
+		lo, hi = min(lo, p.Value), max(hi, p.Value)
+	}
+	if lo == math.MaxInt {
+		return 0, 0
+	}
+	return lo, hi
+}
