@@ -41,6 +41,9 @@ type Delta struct {
 	Event      *corev1.Event
 	ReplicaSet *appsv1.ReplicaSet
 	Node       *corev1.Node
+	// FinalStateUnknown marks a DELETED found by a relist: the object vanished while the watch
+	// was down, and the object carried is the last state seen, not the final one.
+	FinalStateUnknown bool
 }
 
 // Kind names the kind of the object the delta carries ("" when it carries none).
@@ -62,10 +65,11 @@ func (d Delta) Kind() string {
 
 // wireDelta is a Delta as one line of a recording.
 type wireDelta struct {
-	Time   time.Time       `json:"t"`
-	Type   DeltaType       `json:"type"`
-	Kind   string          `json:"kind"`
-	Object json.RawMessage `json:"object"`
+	Time              time.Time       `json:"t"`
+	Type              DeltaType       `json:"type"`
+	Kind              string          `json:"kind"`
+	FinalStateUnknown bool            `json:"finalStateUnknown,omitempty"`
+	Object            json.RawMessage `json:"object"`
 }
 
 // MarshalJSON writes the delta as {"t","type","kind","object"}.
@@ -89,7 +93,7 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(wireDelta{Time: d.Time, Type: d.Type, Kind: d.Kind(), Object: raw})
+	return json.Marshal(wireDelta{Time: d.Time, Type: d.Type, Kind: d.Kind(), FinalStateUnknown: d.FinalStateUnknown, Object: raw})
 }
 
 // UnmarshalJSON reads a delta written by MarshalJSON and checks that it is complete.
@@ -109,7 +113,7 @@ func (d *Delta) UnmarshalJSON(b []byte) error {
 	if len(w.Object) == 0 || string(w.Object) == "null" {
 		return fmt.Errorf("%s delta has no object", w.Kind)
 	}
-	*d = Delta{Time: w.Time, Type: w.Type}
+	*d = Delta{Time: w.Time, Type: w.Type, FinalStateUnknown: w.FinalStateUnknown && w.Type == Deleted}
 	var target any
 	switch w.Kind {
 	case KindPod:

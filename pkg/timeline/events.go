@@ -72,8 +72,9 @@ func serverTime(ev *corev1.Event) *time.Time {
 	if i := strings.LastIndexByte(ev.Name, '.'); i >= 0 {
 		if n, err := strconv.ParseUint(ev.Name[i+1:], 16, 64); err == nil && n > 0 && n < 1<<63 {
 			nt := time.Unix(0, int64(n)).UTC()
-			// Only trust the name when it agrees with the whole-second timestamp.
-			if ts.IsZero() || nt.Sub(ts).Abs() < 2*time.Second {
+			// Only trust the name when it agrees with the whole-second timestamp (or, without
+			// one, is a plausible time at all).
+			if (ts.IsZero() && nt.Year() >= 2000) || (!ts.IsZero() && nt.Sub(ts).Abs() < 2*time.Second) {
 				return &nt
 			}
 		}

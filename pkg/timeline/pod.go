@@ -168,10 +168,20 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 	if d.Type == Deleted {
 		p.removed = true
 		t := p.term
-		t.add("removed", Mark{Type: MarkPodRemoved, Time: d.Time, Source: SourcePod})
-		if !t.allExited() {
-			t.forced = true
+		m := Mark{Type: MarkPodRemoved, Time: d.Time, Source: SourcePod}
+		if d.FinalStateUnknown {
+			// Seen missing by a relist: it went some time while the watch was down.
+			m.Estimated, m.Detail = true, "found missing after the watch reconnected"
+		} else if !t.allExited() && !isTerminal(pod) {
+			if pod.DeletionTimestamp == nil {
+				// Removed with no deletion ever shown: a force deletion the API did not
+				// announce, or the pod left the watched selector.
+				m.Detail = "removed without a graceful deletion (force-deleted, or it left the selector)"
+			} else {
+				t.forced = true
+			}
 		}
+		t.add("removed", m)
 		return []PodTimeline{e.complete(p)}
 	}
 	if pod.DeletionTimestamp == nil && isTerminal(pod) && p.term.allExited() {

@@ -1,0 +1,192 @@
+package watch
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// doneTracker decides when the target has finished (--until-done). It sees exactly the deltas
+// of the stream, in stream order, plus the Deployment: deciding from the informer caches
+// instead could declare the rollout done before the delta that completed it was delivered.
+type doneTracker struct {
+	kind string
+	name string
+
+	pods       map[types.UID]*corev1.Pod
+	rsRevision map[string]string // ReplicaSet name -> deployment.kubernetes.io/revision
+	deployment *appsv1.Deployment
+	deployGone bool
+	node       *corev1.Node
+	podSeen    bool
+	podGone    bool
+
+	// synced is set once every informer listed: before that the state is partial (a node
+	// without its pods looks drained).
+	synced bool
+	// armed is set once the Deployment was seen mid-rollout: a Deployment that is already
+	// rolled out when watching starts is not "done", it waits for the next rollout.
+	armed bool
+	fired bool
+}
+
+func newDoneTracker(t *Target) *doneTracker {
+	return &doneTracker{
+		kind:       t.Kind,
+		name:       t.Name,
+		pods:       map[types.UID]*corev1.Pod{},
+		rsRevision: map[string]string{},
+	}
+}
+
+// observe updates the state with a delta of the stream.
+func (d *doneTracker) observe(delta timeline.Delta) {
+	switch {
+	case delta.Pod != nil:
+		p := delta.Pod
+		if delta.Type == timeline.Deleted {
+			delete(d.pods, p.UID)
+			if d.kind == KindPod && p.Name == d.name && d.podSeen {
+				d.podGone = true
+			}
+			return
+		}
+		d.pods[p.UID] = p
+		if p.Name == d.name {
+			d.podSeen = true
+		}
+	case delta.ReplicaSet != nil:
+		rs := delta.ReplicaSet
+		if delta.Type == timeline.Deleted {
+			delete(d.rsRevision, rs.Name)
+			return
+		}
+		d.rsRevision[rs.Name] = rs.Annotations[annotationRevision]
+	case delta.Node != nil:
+		if delta.Type == timeline.Deleted {
+			d.node = nil
+			return
+		}
+		d.node = delta.Node
+	}
+}
+
+// observeDeployment updates the state with the target Deployment.
+func (d *doneTracker) observeDeployment(dep *appsv1.Deployment, deleted bool) {
+	if deleted {
+		d.deployment, d.deployGone = nil, true
+		return
+	}
+	d.deployment, d.deployGone = dep, false
+}
+
+// check reports true exactly once: the first time, after sync, that the target is finished.
+func (d *doneTracker) check() bool {
+	if d.fired || !d.synced {
+		return false
+	}
+	var done bool
+	switch d.kind {
+	case KindDeployment:
+		complete := d.rolloutComplete()
+		if !complete {
+			d.armed = true
+		}
+		done = complete && d.armed
+	case KindNode:
+		done = d.nodeDrained()
+	case KindPod:
+		done = d.podGone
+	}
+	if done {
+		d.fired = true
+	}
+	return done
+}
+
+// rolloutComplete is kubectl rollout status's condition, plus what the status cannot say:
+// no pod of an old ReplicaSet and no terminating pod is left.
+func (d *doneTracker) rolloutComplete() bool {
+	if d.deployGone {
+		// The Deployment was deleted: it is over once its pods are gone.
+		return len(d.pods) == 0
+	}
+	dep := d.deployment
+	if dep == nil {
+		return false
+	}
+	want := int32(1)
+	if dep.Spec.Replicas != nil {
+		want = *dep.Spec.Replicas
+	}
+	st := dep.Status
+	if st.ObservedGeneration < dep.Generation || st.UpdatedReplicas != want ||
+		st.Replicas != want || st.AvailableReplicas != want {
+		return false
+	}
+	if st.TerminatingReplicas != nil && *st.TerminatingReplicas > 0 {
+		return false
+	}
+	newRS := d.currentReplicaSet(dep.Annotations[annotationRevision])
+	for _, p := range d.pods {
+		if p.DeletionTimestamp != nil {
+			return false
+		}
+		if finished(p) {
+			continue
+		}
+		if newRS != "" {
+			if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == KindReplicaSet && ref.Name != newRS {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// currentReplicaSet is the ReplicaSet of the Deployment's revision ("" when unknown, e.g.
+// ReplicaSets cannot be watched).
+func (d *doneTracker) currentReplicaSet(revision string) string {
+	if revision == "" {
+		return ""
+	}
+	for name, rev := range d.rsRevision {
+		if rev == revision {
+			return name
+		}
+	}
+	return ""
+}
+
+// nodeDrained is kubectl drain's end state: cordoned, and nothing left on the node but
+// DaemonSet pods, mirror pods and pods that already finished without being deleted.
+func (d *doneTracker) nodeDrained() bool {
+	if d.node == nil || !d.node.Spec.Unschedulable {
+		return false
+	}
+	for _, p := range d.pods {
+		if p.Spec.NodeName != d.name {
+			continue
+		}
+		if p.DeletionTimestamp == nil && finished(p) {
+			continue
+		}
+		if _, mirror := p.Annotations[annotationMirror]; mirror {
+			continue
+		}
+		if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == KindDaemonSet {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// finished is a pod in a terminal phase: it runs nothing, though the object may stay (kubelet
+// evictions, completed pods).
+func finished(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+}

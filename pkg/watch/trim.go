@@ -1,0 +1,246 @@
+package watch
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Annotations the timeline or the done checks read. Every other annotation is dropped: on a
+// large cluster they are a good part of each cached object (sidecar injectors, last-applied
+// configuration).
+const (
+	annotationRevision = "deployment.kubernetes.io/revision"
+	annotationMirror   = "kubernetes.io/config.mirror"
+)
+
+// trim is the informer transform: it rebuilds each object from an allowlist of the fields the
+// timeline reads, so managedFields, images, env, volumes and node images never reach the cache.
+// Rebuilding (instead of clearing known-big fields) keeps new API fields out too. It is
+// idempotent, as client-go asks of transforms, and passes through anything it does not know
+// (tombstones are never given to it, but a transform must not fail on them either).
+func trim(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		return trimPod(o), nil
+	case *discoveryv1.EndpointSlice:
+		return trimSlice(o), nil
+	case *corev1.Event:
+		return trimEvent(o), nil
+	case *appsv1.ReplicaSet:
+		return trimReplicaSet(o), nil
+	case *corev1.Node:
+		return trimNode(o), nil
+	case *appsv1.Deployment:
+		return trimDeployment(o), nil
+	}
+	return obj, nil
+}
+
+func trimMeta(m metav1.ObjectMeta, keepAnnotations ...string) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{
+		Name:                       m.Name,
+		Namespace:                  m.Namespace,
+		UID:                        m.UID,
+		ResourceVersion:            m.ResourceVersion,
+		CreationTimestamp:          m.CreationTimestamp,
+		DeletionTimestamp:          m.DeletionTimestamp,
+		DeletionGracePeriodSeconds: m.DeletionGracePeriodSeconds,
+		Labels:                     m.Labels,
+		OwnerReferences:            m.OwnerReferences,
+		Finalizers:                 m.Finalizers,
+	}
+	for _, k := range keepAnnotations {
+		if v, ok := m.Annotations[k]; ok {
+			if out.Annotations == nil {
+				out.Annotations = map[string]string{}
+			}
+			out.Annotations[k] = v
+		}
+	}
+	return out
+}
+
+func trimPod(p *corev1.Pod) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: trimMeta(p.ObjectMeta, annotationMirror),
+		Spec: corev1.PodSpec{
+			NodeName:                      p.Spec.NodeName,
+			TerminationGracePeriodSeconds: p.Spec.TerminationGracePeriodSeconds,
+			InitContainers:                trimContainers(p.Spec.InitContainers),
+			Containers:                    trimContainers(p.Spec.Containers),
+		},
+		Status: corev1.PodStatus{
+			Phase:                 p.Status.Phase,
+			Reason:                p.Status.Reason,
+			Message:               p.Status.Message,
+			Conditions:            p.Status.Conditions,
+			PodIP:                 p.Status.PodIP,
+			InitContainerStatuses: trimStatuses(p.Status.InitContainerStatuses),
+			ContainerStatuses:     trimStatuses(p.Status.ContainerStatuses),
+		},
+	}
+}
+
+func trimContainers(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{
+			Name:          c.Name,
+			Command:       c.Command,
+			Args:          c.Args,
+			RestartPolicy: c.RestartPolicy,
+		}
+		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
+			out[i].Lifecycle = &corev1.Lifecycle{PreStop: c.Lifecycle.PreStop}
+		}
+		if c.ReadinessProbe != nil {
+			out[i].ReadinessProbe = &corev1.Probe{
+				PeriodSeconds:    c.ReadinessProbe.PeriodSeconds,
+				FailureThreshold: c.ReadinessProbe.FailureThreshold,
+			}
+		}
+	}
+	return out
+}
+
+func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
+	if ss == nil {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, len(ss))
+	for i, s := range ss {
+		out[i] = corev1.ContainerStatus{Name: s.Name, Ready: s.Ready, State: s.State}
+	}
+	return out
+}
+
+func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
+	out := &discoveryv1.EndpointSlice{
+		ObjectMeta:  trimMeta(s.ObjectMeta),
+		AddressType: s.AddressType,
+	}
+	if s.Endpoints != nil {
+		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
+		for i, e := range s.Endpoints {
+			out.Endpoints[i] = discoveryv1.Endpoint{
+				Addresses:  e.Addresses,
+				Conditions: e.Conditions,
+				TargetRef:  e.TargetRef,
+				NodeName:   e.NodeName,
+			}
+		}
+	}
+	return out
+}
+
+func trimEvent(e *corev1.Event) *corev1.Event {
+	return &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              e.Name,
+			Namespace:         e.Namespace,
+			UID:               e.UID,
+			ResourceVersion:   e.ResourceVersion,
+			CreationTimestamp: e.CreationTimestamp,
+		},
+		InvolvedObject:      e.InvolvedObject,
+		Reason:              e.Reason,
+		Message:             e.Message,
+		Source:              e.Source,
+		Type:                e.Type,
+		Count:               e.Count,
+		FirstTimestamp:      e.FirstTimestamp,
+		LastTimestamp:       e.LastTimestamp,
+		EventTime:           e.EventTime,
+		Series:              e.Series,
+		ReportingController: e.ReportingController,
+	}
+}
+
+func trimReplicaSet(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	return &appsv1.ReplicaSet{
+		ObjectMeta: trimMeta(rs.ObjectMeta, annotationRevision),
+		Spec:       appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas},
+	}
+}
+
+func trimNode(n *corev1.Node) *corev1.Node {
+	out := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              n.Name,
+			UID:               n.UID,
+			ResourceVersion:   n.ResourceVersion,
+			CreationTimestamp: n.CreationTimestamp,
+			DeletionTimestamp: n.DeletionTimestamp,
+		},
+		Spec: corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
+	}
+	// Only Ready, and without its heartbeat time: kubelet rewrites node status every few
+	// seconds, and a heartbeat alone must not become a delta.
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			c.LastHeartbeatTime = metav1.Time{}
+			out.Status.Conditions = []corev1.NodeCondition{c}
+		}
+	}
+	return out
+}
+
+func trimDeployment(d *appsv1.Deployment) *appsv1.Deployment {
+	m := trimMeta(d.ObjectMeta, annotationRevision)
+	m.Generation = d.Generation
+	return &appsv1.Deployment{
+		ObjectMeta: m,
+		Spec:       appsv1.DeploymentSpec{Replicas: d.Spec.Replicas},
+		Status: appsv1.DeploymentStatus{
+			ObservedGeneration:  d.Status.ObservedGeneration,
+			Replicas:            d.Status.Replicas,
+			UpdatedReplicas:     d.Status.UpdatedReplicas,
+			ReadyReplicas:       d.Status.ReadyReplicas,
+			AvailableReplicas:   d.Status.AvailableReplicas,
+			TerminatingReplicas: d.Status.TerminatingReplicas,
+			Conditions:          d.Status.Conditions,
+		},
+	}
+}
+
+// unchanged reports whether an update changed nothing the timeline reads: the same trimmed
+// object under a new resourceVersion (a relist, or a change only to dropped fields such as a
+// node heartbeat). Such updates are not passed on.
+func unchanged(oldObj, newObj any) bool {
+	switch o := oldObj.(type) {
+	case *corev1.Pod:
+		return sameExceptVersion(o, newObj)
+	case *discoveryv1.EndpointSlice:
+		return sameExceptVersion(o, newObj)
+	case *corev1.Event:
+		return sameExceptVersion(o, newObj)
+	case *appsv1.ReplicaSet:
+		return sameExceptVersion(o, newObj)
+	case *corev1.Node:
+		return sameExceptVersion(o, newObj)
+	case *appsv1.Deployment:
+		return sameExceptVersion(o, newObj)
+	}
+	return false
+}
+
+// sameExceptVersion compares shallow copies, so the cached objects are never written to.
+func sameExceptVersion[T any, P interface {
+	*T
+	SetResourceVersion(string)
+}](oldObj P, newObj any) bool {
+	n, ok := newObj.(P)
+	if !ok {
+		return false
+	}
+	a, b := *oldObj, *n
+	P(&a).SetResourceVersion("")
+	P(&b).SetResourceVersion("")
+	return equality.Semantic.DeepEqual(&a, &b)
+}

@@ -1,0 +1,249 @@
+package watch
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got (as indented JSON) with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got any) {
+	t.Helper()
+	b, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldenText(t, name, string(b)+"\n")
+}
+
+// goldenText compares got with testdata/name, or rewrites it with -update.
+func goldenText(t *testing.T, name, got string) {
+	t.Helper()
+	b := []byte(got)
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(b, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, b)
+	}
+}
+
+var ts = metav1.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func fullMeta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name: name, Namespace: "shop", UID: "uid-x", ResourceVersion: "42", Generation: 3,
+		CreationTimestamp: ts, DeletionTimestamp: &ts, DeletionGracePeriodSeconds: ptr.To[int64](30),
+		Labels: map[string]string{"app": "web", "pod-template-hash": "abc"},
+		Annotations: map[string]string{
+			"kubectl.kubernetes.io/last-applied-configuration": `{"huge":"json"}`,
+			annotationRevision: "7",
+			annotationMirror:   "hash",
+		},
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-abc", UID: "rs-uid", Controller: ptr.To(true)}},
+		Finalizers:      []string{"example.com/keep"},
+		ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate}},
+	}
+}
+
+func fullPod() *corev1.Pod {
+	container := corev1.Container{
+		Name: "app", Image: "registry.example/web:1.2", Command: []string{"/web"}, Args: []string{"--port=8080"},
+		Env:          []corev1.EnvVar{{Name: "SECRET", Value: "dropped"}},
+		Resources:    corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")}},
+		VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
+		Lifecycle: &corev1.Lifecycle{
+			PreStop:   &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 5}},
+			PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"dropped"}}},
+		},
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(8080)}},
+			PeriodSeconds: 2, FailureThreshold: 3, TimeoutSeconds: 1,
+		},
+		LivenessProbe: &corev1.Probe{PeriodSeconds: 10},
+	}
+	sidecar := corev1.Container{Name: "proxy", Image: "proxy:1", RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways)}
+	terminated := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", StartedAt: ts, FinishedAt: ts}}
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+		ObjectMeta: fullMeta("web-abc-1"),
+		Spec: corev1.PodSpec{
+			NodeName: "node-1", TerminationGracePeriodSeconds: ptr.To[int64](30), ServiceAccountName: "dropped",
+			InitContainers: []corev1.Container{sidecar},
+			Containers:     []corev1.Container{container},
+			Volumes:        []corev1.Volume{{Name: "data"}},
+			Tolerations:    []corev1.Toleration{{Key: "dropped"}},
+		},
+		Status: corev1.PodStatus{
+			Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on memory", PodIP: "10.244.0.7", HostIP: "10.0.0.1",
+			PodIPs:     []corev1.PodIP{{IP: "10.244.0.7"}},
+			StartTime:  &ts,
+			Conditions: []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI", LastTransitionTime: ts}},
+			ContainerStatuses: []corev1.ContainerStatus{{
+				Name: "app", Ready: false, State: terminated, RestartCount: 2, Image: "dropped", ImageID: "dropped", ContainerID: "containerd://dropped",
+				LastTerminationState: terminated,
+			}},
+			InitContainerStatuses: []corev1.ContainerStatus{{Name: "proxy", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: ts}}}},
+		},
+	}
+}
+
+func TestTrim(t *testing.T) {
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  fullMeta("front-x1"),
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{
+			Addresses:  []string{"10.244.0.7"},
+			Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(false), Serving: ptr.To(true), Terminating: ptr.To(true)},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-abc-1", UID: "uid-x"},
+			NodeName:   ptr.To("node-1"), Zone: ptr.To("dropped"), Hostname: ptr.To("dropped"),
+			Hints: &discoveryv1.EndpointHints{ForZones: []discoveryv1.ForZone{{Name: "dropped"}}},
+		}},
+		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080)}},
+	}
+	event := &corev1.Event{
+		ObjectMeta:          fullMeta("web-abc-1.18a2b3c4d5e6f708"),
+		InvolvedObject:      corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-abc-1", UID: "uid-x", FieldPath: "spec.containers{app}"},
+		Reason:              "Killing",
+		Message:             "Stopping container app",
+		Source:              corev1.EventSource{Component: "kubelet", Host: "node-1"},
+		Type:                corev1.EventTypeNormal,
+		Count:               2,
+		FirstTimestamp:      ts,
+		LastTimestamp:       ts,
+		EventTime:           metav1.MicroTime{Time: ts.Time},
+		ReportingController: "kubelet",
+		ReportingInstance:   "dropped",
+		Action:              "dropped",
+	}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: fullMeta("web-abc"),
+		Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](3), Template: corev1.PodTemplateSpec{Spec: fullPod().Spec}},
+		Status:     appsv1.ReplicaSetStatus{Replicas: 3},
+	}
+	node := &corev1.Node{
+		ObjectMeta: fullMeta("node-1"),
+		Spec:       corev1.NodeSpec{Unschedulable: true, PodCIDR: "dropped", Taints: []corev1.Taint{{Key: "node.kubernetes.io/unschedulable", Effect: corev1.TaintEffectNoSchedule}}},
+		Status: corev1.NodeStatus{
+			Conditions: []corev1.NodeCondition{
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: ts, LastTransitionTime: ts},
+				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, LastHeartbeatTime: ts},
+			},
+			Images: []corev1.ContainerImage{{Names: []string{"dropped"}, SizeBytes: 1}},
+		},
+	}
+	deploy := &appsv1.Deployment{
+		ObjectMeta: fullMeta("web"),
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](3), Template: corev1.PodTemplateSpec{Spec: fullPod().Spec}},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 4, UpdatedReplicas: 2, ReadyReplicas: 3, AvailableReplicas: 3,
+			TerminatingReplicas: ptr.To[int32](1), CollisionCount: ptr.To[int32](9)},
+	}
+
+	tests := []struct {
+		name string
+		in   any
+	}{
+		{"pod.json", fullPod()},
+		{"endpointslice.json", slice},
+		{"event.json", event},
+		{"replicaset.json", rs},
+		{"node.json", node},
+		{"deployment.json", deploy},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, _ := json.Marshal(tt.in)
+			out, err := trim(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "trim-"+tt.name, out)
+			after, _ := json.Marshal(tt.in)
+			if !bytes.Equal(before, after) {
+				t.Error("trim changed its input")
+			}
+			if bytes.Contains(mustJSON(t, out), []byte("dropped")) || bytes.Contains(mustJSON(t, out), []byte("managedFields")) {
+				t.Errorf("trimmed object still holds a dropped field:\n%s", mustJSON(t, out))
+			}
+			again, _ := trim(out)
+			if !bytes.Equal(mustJSON(t, again), mustJSON(t, out)) {
+				t.Error("trim is not idempotent")
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestTrimPassesThroughUnknownObjects(t *testing.T) {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "x", ManagedFields: []metav1.ManagedFieldsEntry{{}}}}
+	out, err := trim(svc)
+	if err != nil || out != any(svc) {
+		t.Errorf("trim(service) = %v, %v; want it unchanged", out, err)
+	}
+}
+
+func TestTrimShrinksObjects(t *testing.T) {
+	in := fullPod()
+	before := len(mustJSON(t, in))
+	after := len(mustJSON(t, trimPod(in)))
+	t.Logf("pod JSON %d -> %d bytes", before, after)
+	if after >= before*3/4 {
+		t.Errorf("trimmed pod is %d bytes of %d: expected a real reduction", after, before)
+	}
+}
+
+func TestUnchanged(t *testing.T) {
+	a := trimPod(fullPod())
+	b := trimPod(fullPod())
+	b.ResourceVersion = "43"
+	if !unchanged(a, b) {
+		t.Error("same pod under a new resourceVersion counted as changed")
+	}
+	if a.ResourceVersion != "42" || b.ResourceVersion != "43" {
+		t.Error("unchanged wrote to its arguments")
+	}
+	c := trimPod(fullPod())
+	c.Status.Phase = corev1.PodSucceeded
+	if unchanged(a, c) {
+		t.Error("a phase change counted as unchanged")
+	}
+	if unchanged(a, trimNode(&corev1.Node{})) {
+		t.Error("objects of different types counted as unchanged")
+	}
+	n1 := trimNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "1"}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, LastHeartbeatTime: ts}}}})
+	later := metav1.NewTime(ts.Add(10e9))
+	n2 := trimNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{ResourceVersion: "2"}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, LastHeartbeatTime: later}}}})
+	if !unchanged(n1, n2) {
+		t.Error("a node heartbeat counted as a change")
+	}
+}

@@ -1,0 +1,474 @@
+// Package watch turns a live cluster into stamped timeline.Delta values for exactly the pods a
+// user named: it resolves the target the way kubectl does, checks permissions, runs trimmed
+// informers scoped by namespace and server-side selectors, and merges their events into one
+// ordered stream. It also tells when a rollout or a drain is over (--until-done).
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+// Defaults for Options.
+const (
+	DefaultSyncTimeout      = time.Minute
+	DefaultCheckTimeout     = 30 * time.Second
+	DefaultProgressInterval = time.Second
+)
+
+// Options tune a Watcher. The zero value works.
+type Options struct {
+	// Clock stamps deltas with their receive time; time.Now when nil.
+	Clock func() time.Time
+	// Progress, if set, receives one-line status messages while the caches fill
+	// ("syncing pods 1200, events 300 (2s)").
+	Progress func(string)
+	// Warn, if set, receives warnings as they happen: resources that cannot be watched, lost
+	// connections and broken watches being retried (at most one a minute per resource).
+	// Warnings also collects them.
+	Warn func(string)
+	// SyncTimeout bounds the initial list of every informer; DefaultSyncTimeout when zero.
+	SyncTimeout time.Duration
+	// CheckTimeout bounds the permission check; the rest config's Timeout
+	// (--request-timeout), else DefaultCheckTimeout.
+	CheckTimeout time.Duration
+	// ProgressInterval is how often Progress is called while syncing; DefaultProgressInterval
+	// when zero.
+	ProgressInterval time.Duration
+}
+
+// Watcher follows one Target. Create it with New (or NewForClient), call Start once, then
+// read Deltas until it is closed.
+type Watcher struct {
+	client kubernetes.Interface
+	target *Target
+	opts   Options
+	server string
+
+	stream *stream
+	out    chan timeline.Delta
+	done   chan struct{}
+
+	conn *connWatch // nil for NewForClient
+
+	// stop ends everything Start began; cancelling the caller's context does the same.
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	partial  []string
+	warnings []string
+	warned   map[string]time.Time
+}
+
+// New returns a Watcher for target that talks to the API server of config. Built-in types are
+// read as protobuf. Informer requests carry no client timeout (a watch is long by design); the
+// permission check is bounded by config.Timeout (--request-timeout) instead.
+func New(config *rest.Config, target *Target, opts Options) (*Watcher, error) {
+	cfg := rest.CopyConfig(config)
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	if opts.CheckTimeout == 0 && cfg.Timeout > 0 {
+		opts.CheckTimeout = cfg.Timeout
+	}
+	cfg.Timeout = 0
+	if cfg.QPS == 0 {
+		// client-go's default (5/s, burst 10) would queue the access reviews and the first
+		// lists behind each other for no benefit.
+		cfg.QPS, cfg.Burst = 50, 100
+	}
+	conn := &connWatch{server: config.Host}
+	cfg.Wrap(conn.wrap)
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, classify(err, config.Host)
+	}
+	w := NewForClient(client, target, opts)
+	w.server, w.conn = config.Host, conn
+	return w, nil
+}
+
+// NewForClient returns a Watcher that uses client (tests pass a fake clientset).
+func NewForClient(client kubernetes.Interface, target *Target, opts Options) *Watcher {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.SyncTimeout <= 0 {
+		opts.SyncTimeout = DefaultSyncTimeout
+	}
+	if opts.CheckTimeout <= 0 {
+		opts.CheckTimeout = DefaultCheckTimeout
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = DefaultProgressInterval
+	}
+	return &Watcher{
+		client: client,
+		target: target,
+		opts:   opts,
+		stream: newStream(opts.Clock, newDoneTracker(target)),
+		out:    make(chan timeline.Delta),
+		done:   make(chan struct{}),
+		warned: map[string]time.Time{},
+	}
+}
+
+// Deltas is the ordered stream of stamped deltas. It is closed after the context given to
+// Start ends and every informer has stopped (or when Start fails).
+func (w *Watcher) Deltas() <-chan timeline.Delta { return w.out }
+
+// Done is closed when the target has finished: a Deployment's rollout completed (one that was
+// in progress while watching: an already rolled-out Deployment waits for its next rollout), a
+// node drained (cordoned, only DaemonSet and mirror pods left), a pod removed. It closes in
+// stream order: every delta before it has been received from Deltas. It never closes for
+// targets where Target.CanFinish is false.
+func (w *Watcher) Done() <-chan struct{} { return w.done }
+
+// Partial names the resources that cannot be watched (PartialEvents, PartialEndpointSlices),
+// for timeline.Config.Partial. Valid after Start returns.
+func (w *Watcher) Partial() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.partial...)
+}
+
+// Warnings returns every warning so far, for timeline.Summary.Warnings.
+func (w *Watcher) Warnings() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.warnings...)
+}
+
+// informer is one running informer and what Start needs to report on it.
+type informer struct {
+	name     string
+	optional string // the Partial name when it may be dropped ("" for required or untracked)
+	required bool
+	inf      cache.SharedIndexInformer
+	factory  informers.SharedInformerFactory
+	reg      cache.ResourceEventHandlerRegistration
+	stop     context.CancelFunc
+	listed   atomic.Int64 // objects of the initial list delivered so far
+	lastErr  atomic.Pointer[error]
+	denied   atomic.Pointer[error] // 401/403 before the first sync: retrying will not help
+	isSynced atomic.Bool
+	dropped  bool
+}
+
+// Start checks permissions, starts the informers and waits until each has delivered its
+// initial list (those deltas are then queued on Deltas; pods already terminating arrive as
+// ADDED with a deletionTimestamp). It returns an error worded for the user when pods cannot
+// be watched or the caches do not fill within SyncTimeout. Everything stops when ctx ends.
+// Call it once.
+func (w *Watcher) Start(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	w.stop = cancel
+	checkCtx, cancelCheck := context.WithTimeout(ctx, w.opts.CheckTimeout)
+	acc, err := checkAccess(checkCtx, w.client, w.target, w.server)
+	cancelCheck()
+	if err != nil {
+		cancel()
+		close(w.out)
+		return err
+	}
+	w.mu.Lock()
+	w.partial = acc.partial
+	w.mu.Unlock()
+	for _, msg := range acc.warnings {
+		w.warn(msg)
+	}
+
+	infs := w.informers(acc)
+	for _, in := range infs {
+		// Each informer has its own context so one that turns out to be forbidden can be
+		// stopped alone.
+		ictx, stop := context.WithCancel(ctx)
+		in.stop = stop
+		in.factory.Start(ictx.Done())
+	}
+	forwarded := make(chan struct{})
+	go func() {
+		defer close(forwarded)
+		w.stream.run(ctx, w.out, w.done)
+	}()
+	go func() {
+		<-ctx.Done()
+		for _, in := range infs {
+			in.stop()
+			in.factory.Shutdown() // waits for the handlers: nothing is pushed after this
+		}
+		<-forwarded
+		close(w.out)
+	}()
+
+	if err := w.waitForSync(ctx, infs); err != nil {
+		cancel()
+		return err
+	}
+	w.stream.synced()
+	if w.conn != nil {
+		w.conn.enable(w.warn)
+	}
+	return nil
+}
+
+// informers builds one factory per scope: a factory applies one set of list options to all
+// its informers, and every resource here needs its own selectors.
+func (w *Watcher) informers(acc *access) []*informer {
+	t := w.target
+	factory := func(s Scope) informers.SharedInformerFactory {
+		return informers.NewSharedInformerFactoryWithOptions(w.client, 0,
+			informers.WithNamespace(s.Namespace), informers.WithTweakListOptions(s.tweak))
+	}
+	var infs []*informer
+	add := func(name string, f informers.SharedInformerFactory, inf cache.SharedIndexInformer) {
+		in := &informer{name: name, inf: inf, factory: f, required: name == "pods"}
+		switch name {
+		case "events":
+			in.optional = PartialEvents
+		case "endpointslices":
+			in.optional = PartialEndpointSlices
+		}
+		// Setters fail only on a started informer; these are fresh.
+		_ = inf.SetTransform(trim)
+		_ = inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *cache.Reflector, err error) {
+			cache.DefaultWatchErrorHandler(ctx, r, err)
+			w.watchError(in, err)
+		})
+		in.reg, _ = inf.AddEventHandler(w.handler(in))
+		infs = append(infs, in)
+	}
+
+	f := factory(t.Pods)
+	add("pods", f, f.Core().V1().Pods().Informer())
+	if acc.allowed("events") {
+		f := factory(t.Events)
+		add("events", f, f.Core().V1().Events().Informer())
+	}
+	if acc.allowed("endpointslices.discovery.k8s.io") {
+		f := factory(t.Slices)
+		add("endpointslices", f, f.Discovery().V1().EndpointSlices().Informer())
+	}
+	if t.ReplicaSets != nil && acc.allowed("replicasets.apps") {
+		f := factory(*t.ReplicaSets)
+		add("replicasets", f, f.Apps().V1().ReplicaSets().Informer())
+	}
+	if t.Node != "" && acc.allowed("nodes") {
+		f := factory(Scope{FieldSelector: nameField(t.Node)})
+		add("nodes", f, f.Core().V1().Nodes().Informer())
+	}
+	if t.Kind == KindDeployment && acc.allowed("deployments.apps") {
+		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
+		add("deployments", f, f.Apps().V1().Deployments().Informer())
+	}
+	return infs
+}
+
+// handler turns informer notifications into deltas.
+func (w *Watcher) handler(in *informer) cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, isInInitialList bool) {
+			if isInInitialList {
+				in.listed.Add(1)
+			}
+			w.emit(in, timeline.Delta{Type: timeline.Added}, obj)
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			if unchanged(oldObj, newObj) {
+				return // a relist or a change to dropped fields: nothing new for the timeline
+			}
+			w.emit(in, timeline.Delta{Type: timeline.Modified}, newObj)
+		},
+		DeleteFunc: func(obj any) {
+			d := timeline.Delta{Type: timeline.Deleted}
+			// A delete missed while the watch was down arrives after the relist as a tombstone
+			// holding the last state this informer saw, not the final one.
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj, d.FinalStateUnknown = tomb.Obj, true
+			}
+			w.emit(in, d, obj)
+		},
+	}
+}
+
+// emit pushes d carrying obj.
+func (w *Watcher) emit(in *informer, d timeline.Delta, obj any) {
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		d.Pod = o
+	case *discoveryv1.EndpointSlice:
+		d.Slice = o
+	case *corev1.Event:
+		d.Event = o
+	case *appsv1.ReplicaSet:
+		d.ReplicaSet = o
+	case *corev1.Node:
+		d.Node = o
+	case *appsv1.Deployment:
+		w.stream.deployment(o, d.Type == timeline.Deleted)
+		return
+	default:
+		w.warn(fmt.Sprintf("ignored an unexpected %T from the %s informer", obj, in.name))
+		return
+	}
+	w.stream.push(d)
+}
+
+// waitForSync waits until every handler has received its informer's initial list, reporting
+// progress, and fails after SyncTimeout naming what did not sync and the last error seen.
+func (w *Watcher) waitForSync(ctx context.Context, infs []*informer) error {
+	start := time.Now()
+	deadline := time.NewTimer(w.opts.SyncTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(w.opts.ProgressInterval)
+	defer tick.Stop()
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		pending := 0
+		for _, in := range infs {
+			if in.dropped {
+				continue
+			}
+			if !in.isSynced.Load() && in.reg.HasSynced() {
+				in.isSynced.Store(true)
+			}
+			if in.isSynced.Load() {
+				continue
+			}
+			if p := in.denied.Load(); p != nil {
+				if in.required {
+					if apierrors.IsForbidden(*p) {
+						return rbacError(ctx, w.client, w.target, ErrorMessage(*p, w.server))
+					}
+					return classify(*p, w.server)
+				}
+				// The permission check could not tell (or was wrong): go on without it.
+				in.stop()
+				in.dropped = true
+				w.drop(in, *p)
+				continue
+			}
+			pending++
+		}
+		if pending == 0 {
+			w.progress(fmt.Sprintf("synced %s in %s", counts(infs, false), time.Since(start).Round(time.Millisecond)))
+			return nil
+		}
+		select {
+		case <-poll.C:
+		case <-tick.C:
+			w.progress(fmt.Sprintf("syncing %s (%s)", counts(infs, true), time.Since(start).Round(time.Second)))
+		case <-deadline.C:
+			return w.syncError(infs, fmt.Sprintf("timed out after %s", w.opts.SyncTimeout))
+		case <-ctx.Done():
+			return w.syncError(infs, "interrupted")
+		}
+	}
+}
+
+// drop records an optional informer that was stopped because it is not allowed.
+func (w *Watcher) drop(in *informer, err error) {
+	if in.optional != "" {
+		w.mu.Lock()
+		if !slices.Contains(w.partial, in.optional) {
+			w.partial = append(w.partial, in.optional)
+		}
+		w.mu.Unlock()
+	}
+	w.warn(fmt.Sprintf("not watching %s: %s", in.name, ErrorMessage(err, w.server)))
+}
+
+func counts(infs []*informer, pendingMark bool) string {
+	parts := make([]string, 0, len(infs))
+	for _, in := range infs {
+		if in.dropped || in.name == "deployments" || in.name == "nodes" {
+			continue // one object each: not worth a count
+		}
+		s := fmt.Sprintf("%s %d", in.name, in.listed.Load())
+		if pendingMark && !in.isSynced.Load() {
+			s += "..."
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (w *Watcher) syncError(infs []*informer, why string) error {
+	var names []string
+	var cause error
+	for _, in := range infs {
+		if in.dropped || in.isSynced.Load() {
+			continue
+		}
+		names = append(names, in.name)
+		if p := in.lastErr.Load(); p != nil && cause == nil {
+			cause = *p
+		}
+	}
+	msg := fmt.Sprintf("%s waiting for %s to sync", why, strings.Join(names, ", "))
+	if cause != nil {
+		msg += ": " + ErrorMessage(cause, w.server)
+	} else {
+		msg += " (received " + counts(infs, false) + "); a large cluster may need a longer timeout"
+	}
+	return &Error{Msg: msg, Err: cause}
+}
+
+// watchError records a broken list or watch. Expired watches and closed connections are routine
+// (the informer relists or rewatches); anything else is a gap in what the timeline sees, so
+// it is reported, at most once a minute per informer.
+func (w *Watcher) watchError(in *informer, err error) {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return
+	}
+	in.lastErr.Store(&err)
+	if !in.isSynced.Load() {
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			in.denied.Store(&err)
+		}
+		return // waitForSync reports it
+	}
+	w.mu.Lock()
+	now := time.Now()
+	last, seen := w.warned[in.name]
+	if seen && now.Sub(last) < time.Minute {
+		w.mu.Unlock()
+		return
+	}
+	w.warned[in.name] = now
+	w.mu.Unlock()
+	w.warn(fmt.Sprintf("watching %s failed, retrying (changes meanwhile are seen only after the relist): %s", in.name, ErrorMessage(err, w.server)))
+}
+
+func (w *Watcher) warn(msg string) {
+	w.mu.Lock()
+	w.warnings = append(w.warnings, msg)
+	w.mu.Unlock()
+	if w.opts.Warn != nil {
+		w.opts.Warn(msg)
+	}
+}
+
+func (w *Watcher) progress(msg string) {
+	if w.opts.Progress != nil {
+		w.opts.Progress(msg)
+	}
+}
