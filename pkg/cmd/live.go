@@ -26,6 +26,7 @@ func (o *Options) setupKlog() error {
 	_ = fs.Set("logtostderr", "false")
 	_ = fs.Set("alsologtostderr", "false")
 	_ = fs.Set("stderrthreshold", "FATAL")
+	_ = fs.Set("v", fmt.Sprint(o.Verbosity))
 	var w io.Writer = io.Discard
 	if o.LogFile != "" {
 		f, err := os.OpenFile(o.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -83,6 +83,7 @@ type Options struct {
 	Color         string
 	WaitForTarget bool
 	LogFile       string
+	Verbosity     int32
 
 	args      []string
 	namespace string
@@ -126,7 +127,9 @@ const example = `  # Watch a rollout: one live timeline per terminating pod (a T
 func NewCmdDrainwatch(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "kubectl drainwatch [TYPE/NAME | TYPE NAME] [flags]",
+		Use:   "drainwatch [TYPE/NAME | TYPE NAME]",
+		// The plugin is run as kubectl-drainwatch but used as "kubectl drainwatch".
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl drainwatch"},
 		Short: "Watch pods terminate and tell whether they drained traffic and shut down gracefully",
 		Long: `kubectl drainwatch watches Pods, EndpointSlices and Events while pods terminate (a rollout,
 a node drain, a scale-down) and turns them into one timeline per pod: deletion, endpoint not
@@ -172,6 +175,7 @@ seen end to end); 2 usage, connection or permission error; 3 the recording could
 	f.StringVar(&o.Color, "color", o.Color, "Colors in the TUI and text output: auto, always or never (NO_COLOR is honoured).")
 	f.BoolVar(&o.WaitForTarget, "wait-for-target", false, "If the target does not exist yet, wait for it instead of failing.")
 	f.StringVar(&o.LogFile, "log-file", "", "Write client-go diagnostics (klog) to FILE; by default they are discarded.")
+	f.Int32VarP(&o.Verbosity, "v", "v", 0, "Verbosity of the client-go diagnostics written to --log-file.")
 	cmd.AddCommand(NewCmdVersion(streams))
 	return cmd
 }
