@@ -293,7 +293,11 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 	}
 	var stops []stop
 	if m := first(tl, MarkSIGTERM, tm); m != nil {
-		stops = append(stops, stop{m, "SIGTERM"})
+		// A container SIGKILLed at the deadline evidently did not act on SIGTERM: it went on
+		// serving until it was killed, so its exit is when it stopped.
+		if c := tm.ctr(m.Container); c == nil || !atDeadline(tm, c) {
+			stops = append(stops, stop{m, "SIGTERM"})
+		}
 	}
 	if m := first(tl, MarkReadinessFailed, tm); m != nil {
 		stops = append(stops, stop{m, "readiness started failing"})

@@ -1,0 +1,99 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The shipped recordings were made on the real local cluster (make examples); each says what
+// its scenario must show.
+var examples = []struct {
+	file    string
+	verdict timeline.Verdict // every pod
+	finding timeline.FindingID
+	cause   string
+	exit    int
+}{
+	{"rollout-prestop.ndjson", timeline.VerdictGraceful, "", timeline.CauseDelete, ExitOK},
+	{"rollout-no-prestop.ndjson", timeline.VerdictAtRisk, timeline.FindingStoppedBeforeDrain, timeline.CauseDelete, ExitNotGraceful},
+	{"sigkill-deadline.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful},
+	{"prestop-failed.ndjson", timeline.VerdictFailed, timeline.FindingPreStopFailed, timeline.CauseDelete, ExitNotGraceful},
+	{"drain.ndjson", timeline.VerdictGraceful, "", timeline.CauseEviction, ExitOK},
+}
+
+func TestExamples(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(strings.TrimSuffix(ex.file, ".ndjson"), func(t *testing.T) {
+			path := filepath.Join("..", "..", "examples", ex.file)
+			out, errOut, code := runCmd(t, "--replay", path, "--json")
+			if code != ex.exit {
+				t.Errorf("exit %d; want %d (stderr %q)", code, ex.exit, errOut)
+			}
+			var pods []timeline.PodTimeline
+			var sum timeline.Summary
+			sc := bufio.NewScanner(strings.NewReader(out))
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				var kind struct{ Kind string }
+				json.Unmarshal(sc.Bytes(), &kind)
+				var err error
+				if kind.Kind == "Summary" {
+					err = json.Unmarshal(sc.Bytes(), &sum)
+				} else {
+					var tl timeline.PodTimeline
+					err = json.Unmarshal(sc.Bytes(), &tl)
+					pods = append(pods, tl)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(pods) < 2 || sum.Terminated != len(pods) || sum.Verdicts[ex.verdict] != len(pods) {
+				t.Fatalf("%d pods, summary %+v; want every pod %s", len(pods), sum.Verdicts, ex.verdict)
+			}
+			for _, tl := range pods {
+				var ids []timeline.FindingID
+				for _, f := range tl.Findings {
+					ids = append(ids, f.ID)
+				}
+				if ex.finding != "" && !slices.Contains(ids, ex.finding) {
+					t.Errorf("%s: findings %v; want %s", tl.Name, ids, ex.finding)
+				}
+				if tl.Cause != ex.cause || tl.JoinedMidway || tl.State != timeline.StateRemoved {
+					t.Errorf("%s: cause %s joined %v state %s; want %s, seen from the start, removed", tl.Name, tl.Cause, tl.JoinedMidway, tl.State, ex.cause)
+				}
+			}
+			golden(t, filepath.Join("testdata", "examples", strings.TrimSuffix(ex.file, ".ndjson")+".json"), out)
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/cmd -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output; run go test ./pkg/cmd -update and review the diff", path)
+	}
+}
