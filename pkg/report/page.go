@@ -2,7 +2,6 @@ package report
 
 import (
 	"html/template"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -230,13 +229,8 @@ func statsOf(vals []float64, format func(float64) string) statsView {
 	if len(vals) == 0 {
 		return statsView{}
 	}
-	s := slices.Clone(vals)
-	slices.Sort(s)
-	rank := func(q float64) float64 {
-		i := int(math.Ceil(q*float64(len(s)))) - 1
-		return s[max(0, min(i, len(s)-1))]
-	}
-	return statsView{Count: len(s), P50: format(rank(0.50)), P95: format(rank(0.95)), Max: format(s[len(s)-1])}
+	st := timeline.StatsOf(vals)
+	return statsView{Count: st.Count, P50: format(st.P50), P95: format(st.P95), Max: format(st.Max)}
 }
 
 func groupStats(s timeline.Stats, format func(float64) string) statsView {

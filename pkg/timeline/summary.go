@@ -3,6 +3,7 @@ package timeline
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -13,6 +14,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 	owners := map[string]*groupAcc{}
 	services := map[string]*groupAcc{}
 	var ownerKeys, serviceKeys []string
+	var shutdown, grace []float64
 	acc := func(m map[string]*groupAcc, keys *[]string, kind, ns, name string) *groupAcc {
 		k := ns + "/" + kind + "/" + name
 		g := m[k]
@@ -30,6 +32,12 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		}
 		s.Terminated++
 		s.Verdicts[tl.Verdict]++
+		if tl.ShutdownSeconds != nil {
+			shutdown = append(shutdown, *tl.ShutdownSeconds)
+		}
+		if tl.GraceUsed != nil {
+			grace = append(grace, *tl.GraceUsed)
+		}
 		kind, name := "Pod", tl.Name
 		if o := tl.Owner; o != nil {
 			kind, name = o.Kind, o.Name
@@ -42,6 +50,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 			acc(services, &serviceKeys, "Service", tl.Namespace, svc).add(tl)
 		}
 	}
+	s.Shutdown, s.GraceUsed = StatsOf(shutdown), StatsOf(grace)
 	for _, k := range ownerKeys {
 		s.Owners = append(s.Owners, owners[k].finish())
 	}
@@ -86,15 +95,17 @@ func (g *groupAcc) add(tl *PodTimeline) {
 }
 
 func (g *groupAcc) finish() Group {
-	g.Shutdown, g.GraceUsed = stats(g.shutdown), stats(g.grace)
+	g.Shutdown, g.GraceUsed = StatsOf(g.shutdown), StatsOf(g.grace)
 	return g.Group
 }
 
-// stats gives nearest-rank percentiles.
-func stats(v []float64) Stats {
-	if len(v) == 0 {
+// StatsOf gives the count, nearest-rank p50 and p95, and maximum of values, so every figure is
+// one that was measured. values is not modified.
+func StatsOf(values []float64) Stats {
+	if len(values) == 0 {
 		return Stats{}
 	}
+	v := slices.Clone(values)
 	sort.Float64s(v)
 	rank := func(p float64) float64 {
 		i := int(math.Ceil(p*float64(len(v)))) - 1

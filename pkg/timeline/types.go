@@ -217,8 +217,11 @@ type Summary struct {
 	End        time.Time       `json:"end"`
 	Terminated int             `json:"terminated"`
 	Verdicts   map[Verdict]int `json:"verdicts"`
-	Owners     []Group         `json:"owners,omitempty"`
-	Services   []Group         `json:"services,omitempty"`
+	// Shutdown and GraceUsed are over every finished termination.
+	Shutdown  Stats   `json:"shutdownSeconds"`
+	GraceUsed Stats   `json:"graceUsed"`
+	Owners    []Group `json:"owners,omitempty"`
+	Services  []Group `json:"services,omitempty"`
 	// Warnings are things the watch could not see or had to drop.
 	Warnings []string `json:"warnings,omitempty"`
 }

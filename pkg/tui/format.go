@@ -3,7 +3,6 @@ package tui
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -175,15 +174,8 @@ func shutdownStats(pods []timeline.PodTimeline) stats {
 			v = append(v, *s)
 		}
 	}
-	if len(v) == 0 {
-		return stats{}
-	}
-	sort.Float64s(v)
-	rank := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(v)))) - 1
-		return v[max(0, min(i, len(v)-1))]
-	}
-	return stats{n: len(v), p50: rank(0.50), p95: rank(0.95), max: v[len(v)-1]}
+	st := timeline.StatsOf(v)
+	return stats{n: st.Count, p50: st.P50, p95: st.P95, max: st.Max}
 }
 
 // verdictCounts counts pods by verdict; live pods are counted apart since their verdict is

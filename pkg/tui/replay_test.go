@@ -71,6 +71,7 @@ func TestRecordings(t *testing.T) {
 				}
 			}
 			m.Update(updateMsg{done: true})
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 			// Walk the detail of every pod of the final state.
 			for range m.list.idx {
 				checkFrame(t, m.render(), 120, 40)
