@@ -258,3 +258,18 @@ func TestRecordThenReplayGivesSameJSON(t *testing.T) {
 		t.Errorf("round trip changed the output:\n%s\n%s", first, second)
 	}
 }
+
+func TestReplayWritesReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.html")
+	_, errOut, code := runCmd(t, "--replay", writeRecording(t, 137, "<script>window.pwned=1</script>"), "--json", "--report", path)
+	if code != ExitNotGraceful || !strings.Contains(errOut, "report written to") {
+		t.Fatalf("exit %d stderr %q", code, errOut)
+	}
+	html, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(html), "sigkill-at-deadline") || strings.Contains(string(html), "<script>window.pwned") {
+		t.Errorf("report lacks the finding or carries the cluster's markup unescaped")
+	}
+}
