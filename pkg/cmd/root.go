@@ -127,10 +127,10 @@ const example = `  # Watch a rollout: one live timeline per terminating pod (a T
 func NewCmdDrainwatch(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
 	cmd := &cobra.Command{
-		Use:   "drainwatch [TYPE/NAME | TYPE NAME]",
+		Use: "drainwatch [TYPE/NAME | TYPE NAME]",
 		// The plugin is run as kubectl-drainwatch but used as "kubectl drainwatch".
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl drainwatch"},
-		Short: "Watch pods terminate and tell whether they drained traffic and shut down gracefully",
+		Short:       "Watch pods terminate and tell whether they drained traffic and shut down gracefully",
 		Long: `kubectl drainwatch watches Pods, EndpointSlices and Events while pods terminate (a rollout,
 a node drain, a scale-down) and turns them into one timeline per pod: deletion, endpoint not
 ready, preStop, SIGTERM, exit or SIGKILL. Each finished timeline gets a verdict (graceful,

@@ -274,7 +274,9 @@ func sidecarFindings(tm *termState) []Finding {
 }
 
 // drainFinding: did the pod stop serving less than the drain budget after its endpoint was
-// marked not ready? Stopping means the earliest of SIGTERM, failing readiness and exit.
+// marked not ready? Stopping means SIGTERM (observed or estimated), or the exit when SIGTERM is
+// unknown or came later. Failing readiness is not counted: apps that drain on SIGTERM fail
+// readiness on purpose while they go on serving.
 func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 	tm := p.term
 	if len(tl.Services) == 0 || slices.Contains(e.cfg.Partial, "endpointslices") {
@@ -298,9 +300,6 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 		if c := tm.ctr(m.Container); c == nil || !atDeadline(tm, c) {
 			stops = append(stops, stop{m, "SIGTERM"})
 		}
-	}
-	if m := first(tl, MarkReadinessFailed, tm); m != nil {
-		stops = append(stops, stop{m, "readiness started failing"})
 	}
 	exit := first(tl, MarkContainerExited, tm)
 	if exit != nil {

@@ -108,7 +108,8 @@ func New(config *rest.Config, target *Target, opts Options) (*Watcher, error) {
 // NewForClient returns a Watcher that uses client (tests pass a fake clientset).
 func NewForClient(client kubernetes.Interface, target *Target, opts Options) *Watcher {
 	if opts.Clock == nil {
-		opts.Clock = time.Now
+		// UTC without the monotonic reading: a replayed recording gives exactly the same times.
+		opts.Clock = func() time.Time { return time.Now().UTC().Round(0) }
 	}
 	if opts.SyncTimeout <= 0 {
 		opts.SyncTimeout = DefaultSyncTimeout

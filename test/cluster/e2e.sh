@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests against a fresh local cluster: starts it (up.sh), runs
+# `go test -tags e2e ./test/e2e`, and always stops it (down.sh), also when interrupted. On
+# failure the component logs are kept in $DRAINWATCH_E2E_LOGS
+# (default /tmp/drainwatch-e2e-logs-<time>). Extra arguments go to go test (e.g. -run NAME).
+#
+#   test/cluster/e2e.sh [-run TestDrainNodeWithPDB]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+[ "$(id -u)" = 0 ] || die "the e2e tests start a real cluster and must run as root"
+resolve_bin
+export DRAINWATCH_CLUSTER_BIN=$BIN
+
+t0=$SECONDS
+kubeconfig=$("$here/up.sh" | tail -n1) || die "the local cluster did not start; the e2e tests cannot run"
+up_seconds=$((SECONDS - t0))
+
+status=1
+teardown() {
+  trap - EXIT INT TERM
+  local t=$SECONDS
+  if ((status != 0)); then
+    export DRAINWATCH_CLUSTER_KEEP_LOGS=${DRAINWATCH_E2E_LOGS:-/tmp/drainwatch-e2e-logs-$(date +%Y%m%d-%H%M%S)}
+  fi
+  "$here/down.sh" || log "down.sh failed"
+  log "timings: cluster up ${up_seconds}s, tests ${test_seconds:-?}s, cluster down $((SECONDS - t))s"
+  exit "$status"
+}
+trap teardown EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+t1=$SECONDS
+cd "$repo"
+set +e
+DRAINWATCH_E2E_KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -v -timeout 45m ./test/e2e "$@"
+status=$?
+set -e
+test_seconds=$((SECONDS - t1))

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Starts a real two-node Kubernetes cluster on this machine (root, Linux, no Docker):
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy (iptables mode) and
+# two kubelets, node-1 and node-2, each with its own containerd, cgroup root, CNI bridge and pod
+# subnet. All state, logs and kubeconfigs live in one directory. Prints the admin kubeconfig
+# path as the last line of stdout; an RBAC-limited kubeconfig (may read pods, EndpointSlices
+# and workloads, not Events) is written next to it as kubeconfig-limited.
+#
+#   test/cluster/up.sh
+#   DRAINWATCH_CLUSTER_DIR=/tmp/x   state directory (default /tmp/drainwatch-cluster)
+#   DRAINWATCH_CLUSTER_BIN=/dir     use these binaries instead of test/cluster/build.sh's
+#
+# Stop it with test/cluster/down.sh. A cluster left behind by a crashed run in the same state
+# directory is torn down first.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+[ "$(id -u)" = 0 ] || die "must run as root (it starts kubelets, mounts and network bridges)"
+[ "$(uname -s)" = Linux ] || die "needs Linux"
+began=$SECONDS
+
+if [ -e "$CLUSTER_DIR" ]; then
+  log "found state from an earlier run in $CLUSTER_DIR, tearing it down first"
+  "$here/down.sh" >&2 || die "could not clean up $CLUSTER_DIR; remove it by hand"
+fi
+for n in "${NODES[@]}"; do
+  if ip link show "${BRIDGE[$n]}" >/dev/null 2>&1; then
+    die "network bridge ${BRIDGE[$n]} exists but no state directory owns it; is another cluster running? (DRAINWATCH_CLUSTER_DIR=<its dir> test/cluster/down.sh)"
+  fi
+done
+for p in "${PORTS[@]}"; do
+  if ss -Htln "sport = :$p" | grep -q .; then
+    die "TCP port $p is in use; another cluster running? ($(ss -Htlnp "sport = :$p" | head -n1))"
+  fi
+done
+# Unix socket paths are limited to 108 bytes.
+((${#CLUSTER_DIR} <= 60)) || die "DRAINWATCH_CLUSTER_DIR is too long for unix socket paths (max 60 characters)"
+
+resolve_bin
+log "binaries: $BIN"
+
+mkdir -p "$CLUSTER_DIR"/{pids,cmd,logs,pki,images}
+touch "$MARKER"
+echo "$CGROUP_NAME" >"$CLUSTER_DIR/cgroup"
+export PATH=$BIN:$PATH
+
+# If anything below fails, leave nothing running.
+trap 'rc=$?; if ((rc != 0)); then log "start failed (exit $rc); component logs:"; for f in "$CLUSTER_DIR"/logs/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }; done; "$here/down.sh" >&2 || true; fi' EXIT
+# Interrupted: exit so that the EXIT trap cleans up (the components run in their own sessions
+# and do not get the signal).
+trap 'exit 130' INT TERM
+
+# Kernel settings the data plane changes; down.sh restores them.
+# Directories outside the state directory that the kubelets write to; down.sh removes them again
+# when this run created them.
+for dir in /var/log/containers /var/lib/cni /run/containerd; do
+  [ -e "$dir" ] || echo "$dir" >>"$CLUSTER_DIR/created-dirs"
+done
+for s in net/ipv4/ip_forward net/ipv4/conf/all/route_localnet net/bridge/bridge-nf-call-iptables; do
+  [ -f "/proc/sys/$s" ] && echo "$s $(cat "/proc/sys/$s")" >>"$CLUSTER_DIR/sysctl.saved"
+done
+modprobe br_netfilter 2>/dev/null || true
+modprobe overlay 2>/dev/null || true
+[ -f /proc/sys/net/bridge/bridge-nf-call-iptables ] && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+echo 1 >/proc/sys/net/ipv4/ip_forward
+
+# Cgroups: one root per node for the kubelet's pods, one per node for containerd and its shims.
+for m in $(cgroup_mounts); do
+  for n in "${NODES[@]}"; do
+    mkdir -p "$m/$CGROUP_NAME/$n" "$m/$CGROUP_NAME/$n-runtime"
+  done
+  # A new cpuset cgroup has no CPUs or memory nodes until given its parent's.
+  if [ -f "$m/cpuset.cpus" ]; then
+    for d in "$m/$CGROUP_NAME" "$m/$CGROUP_NAME"/*/; do
+      cat "$m/cpuset.cpus" >"$d/cpuset.cpus"
+      cat "$m/cpuset.mems" >"$d/cpuset.mems"
+    done
+  fi
+done
+
+# The bridges exist before the kubelets start so that their gateway addresses can serve as the
+# node IPs (a kubelet refuses a loopback node IP); the CNI bridge plugin adopts them.
+for n in "${NODES[@]}"; do
+  ip link add "${BRIDGE[$n]}" type bridge
+  ip addr add "${NODE_IP[$n]}/${SUBNET[$n]#*/}" dev "${BRIDGE[$n]}"
+  ip link set "${BRIDGE[$n]}" up
+done
+
+# Credentials: static tokens, a service account key pair, one kubeconfig per identity.
+pki=$CLUSTER_DIR/pki
+openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+tok() { openssl rand -hex 16; }
+admin_token=$(tok) limited_token=$(tok) proxy_token=$(tok)
+{
+  echo "$admin_token,admin,admin,\"system:masters\""
+  echo "$limited_token,drainwatch-limited,drainwatch-limited"
+  echo "$proxy_token,system:kube-proxy,kube-proxy"
+} >"$pki/tokens.csv"
+declare -A node_token
+for n in "${NODES[@]}"; do
+  node_token[$n]=$(tok)
+  echo "${node_token[$n]},system:node:$n,$n,\"system:nodes\"" >>"$pki/tokens.csv"
+done
+chmod 600 "$pki"/*
+
+kubeconfig() { # FILE USER TOKEN
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: drainwatch-e2e
+  cluster:
+    server: https://127.0.0.1:$API_PORT
+    insecure-skip-tls-verify: true
+users:
+- name: $2
+  user:
+    token: $3
+contexts:
+- name: drainwatch-e2e
+  context:
+    cluster: drainwatch-e2e
+    user: $2
+    namespace: default
+current-context: drainwatch-e2e
+EOF
+  chmod 600 "$1"
+}
+KUBECONFIG_ADMIN=$CLUSTER_DIR/kubeconfig
+kubeconfig "$KUBECONFIG_ADMIN" admin "$admin_token"
+kubeconfig "$CLUSTER_DIR/kubeconfig-limited" drainwatch-limited "$limited_token"
+kubeconfig "$pki/kubeconfig-proxy" system:kube-proxy "$proxy_token"
+for n in "${NODES[@]}"; do
+  kubeconfig "$pki/kubeconfig-$n" "system:node:$n" "${node_token[$n]}"
+done
+kc() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
+
+log "building test images"
+"$here/images.sh" "$CLUSTER_DIR/images" >/dev/null
+
+t=$SECONDS
+log "starting etcd"
+start etcd "" "$BIN/etcd" --name default --data-dir "$CLUSTER_DIR/etcd" \
+  --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+  --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+  --initial-cluster default=http://127.0.0.1:2380 --unsafe-no-fsync --log-level warn
+wait_for etcd 60 curl -fsS http://127.0.0.1:2379/health
+
+log "starting kube-apiserver"
+start kube-apiserver "" "$BIN/kube-apiserver" \
+  --etcd-servers http://127.0.0.1:2379 --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+  --secure-port "$API_PORT" --endpoint-reconciler-type none --cert-dir "$pki/apiserver" \
+  --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC,Node \
+  --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+  --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SERVICE_CIDR" \
+  --kubelet-preferred-address-types InternalIP --profiling=false --v=1
+wait_for kube-apiserver 120 curl -fsSk -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$API_PORT/readyz"
+
+log "starting kube-controller-manager and kube-scheduler"
+start kube-controller-manager "" "$BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG_ADMIN" \
+  --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/apiserver/apiserver.crt" \
+  --controllers '*' --leader-elect=false --bind-address 127.0.0.1 --secure-port 10257 \
+  --profiling=false --v=1
+start kube-scheduler "" "$BIN/kube-scheduler" --kubeconfig "$KUBECONFIG_ADMIN" \
+  --leader-elect=false --bind-address 127.0.0.1 --secure-port 10259 --profiling=false --v=1
+
+# The limited user for permission tests: reads what drainwatch watches, except Events.
+kc apply -f - >/dev/null <<'EOF'
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: drainwatch-limited
+rules:
+- apiGroups: [""]
+  resources: [pods, nodes, services, namespaces]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: [apps]
+  resources: [deployments, replicasets, statefulsets, daemonsets]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: drainwatch-limited
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: drainwatch-limited
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: drainwatch-limited
+EOF
+
+for n in "${NODES[@]}"; do
+  d=$CLUSTER_DIR/$n
+  mkdir -p "$d"/{containerd/root,containerd/state,containerd/opt,cni,cni-ipam,kubelet,pod-logs,volume-plugins}
+  sock=$d/containerd.sock
+  cat >"$d/cni/10-dw.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "dw-$n",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "${BRIDGE[$n]}",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "${SUBNET[$n]}", "gateway": "${NODE_IP[$n]}"}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": "$d/cni-ipam"
+      }
+    }
+  ]
+}
+EOF
+  cat >"$d/containerd.toml" <<EOF
+version = 2
+root = "$d/containerd/root"
+state = "$d/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+
+[grpc]
+  address = "$sock"
+
+[ttrpc]
+  address = "$sock.ttrpc"
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/containerd/opt"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  disable_apparmor = true
+  netns_mounts_under_state_dir = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "$BIN/runc"
+        Root = "$d/containerd/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$d/cni"
+    max_conf_num = 1
+EOF
+  log "starting containerd for $n"
+  start "containerd-$n" "$CGROUP_NAME/$n-runtime" "$(command -v containerd)" --config "$d/containerd.toml"
+done
+for n in "${NODES[@]}"; do
+  sock=$CLUSTER_DIR/$n/containerd.sock
+  wait_for "containerd of $n" 60 ctr --address "$sock" version
+  for img in pause app; do
+    ctr --address "$sock" -n k8s.io images import "$CLUSTER_DIR/images/$img.tar" >/dev/null
+  done
+done
+log "imported $APP_IMAGE and $PAUSE_IMAGE into both containerds"
+
+for n in "${NODES[@]}"; do
+  d=$CLUSTER_DIR/$n
+  cat >"$d/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: ${NODE_IP[$n]}
+port: ${KUBELET_PORT[$n]}
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: ${KUBELET_HEALTHZ[$n]}
+authentication:
+  anonymous:
+    enabled: true
+  webhook:
+    enabled: false
+authorization:
+  mode: AlwaysAllow
+cgroupDriver: cgroupfs
+cgroupRoot: /$CGROUP_NAME/$n
+failCgroupV1: false
+failSwapOn: false
+containerRuntimeEndpoint: unix://$d/containerd.sock
+podLogsDir: $d/pod-logs
+volumePluginDir: $d/volume-plugins
+resolvConf: /etc/resolv.conf
+# Images are imported, never pulled: never garbage-collect them, and keep evicting out of the way.
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard:
+  memory.available: 50Mi
+  nodefs.available: 1%
+  nodefs.inodesFree: 1%
+  imagefs.available: 1%
+EOF
+  log "starting kubelet $n"
+  start "kubelet-$n" "" "$BIN/kubelet" --config "$d/kubelet.yaml" --kubeconfig "$CLUSTER_DIR/pki/kubeconfig-$n" \
+    --hostname-override "$n" --node-ip "${NODE_IP[$n]}" --root-dir "$d/kubelet" --cert-dir "$d/kubelet-pki" --v=2
+done
+
+log "starting kube-proxy"
+start kube-proxy "" "$BIN/kube-proxy" --kubeconfig "$pki/kubeconfig-proxy" --proxy-mode iptables \
+  --cluster-cidr "$CLUSTER_CIDR" --hostname-override node-1 --bind-address 127.0.0.1 \
+  --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256 \
+  --conntrack-max-per-core 0 --v=1
+
+for n in "${NODES[@]}"; do
+  wait_for "node $n Ready" 120 sh -c "kubectl --kubeconfig '$KUBECONFIG_ADMIN' get node $n -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+done
+wait_for "default service account" 60 kc get serviceaccount default -n default
+wait_for "kube-proxy" 60 curl -fsS http://127.0.0.1:10256/healthz
+log "cluster up in $((SECONDS - began))s (components started in $((SECONDS - t))s); logs in $CLUSTER_DIR/logs"
+trap - EXIT INT TERM
+echo "$KUBECONFIG_ADMIN"
