@@ -8,7 +8,7 @@ EXAMPLE_TESTS := TestRolloutWithPreStopIsGraceful|TestRolloutWithoutPreStopStops
 
 .PHONY: test test-unit test-e2e cluster-up cluster-down examples demo
 
-test: test-unit test-e2e
+test: test-unit test-e2e test-report
 
 test-unit:
 	$(GO) vet ./...
