@@ -343,7 +343,6 @@ var scenarios = []scenarioCase{
 			}
 		},
 	},
-
 }
 
 func TestScenarios(t *testing.T) {
