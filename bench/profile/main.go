@@ -1,0 +1,87 @@
+// Command profile runs kubectl-drainwatch in-process under runtime/pprof, for the diagnostic
+// runs of the scale benchmark (BENCH_PROFILE=1 bench/scale.sh). It is the plugin's own main
+// with profiling around it, so the plugin itself needs no profiling flag.
+//
+//	profile -cpu cpu.pprof -heap heap.pprof [-heap-every 5s] -- deploy/web -n NS --json ...
+//
+// -heap writes the in-use heap at exit; with -heap-every it is also written to heap.pprof.N
+// while running, so the largest one shows the peak.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/cmd"
+)
+
+func main() {
+	cpu := flag.String("cpu", "", "write a CPU profile here")
+	heap := flag.String("heap", "", "write the in-use heap here at exit")
+	every := flag.Duration("heap-every", 0, "also write the heap to HEAP.N this often")
+	flag.Parse()
+
+	if *cpu != "" {
+		f, err := os.Create(*cpu)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+			os.Exit(2)
+		}
+	}
+	done := make(chan struct{})
+	if *heap != "" && *every > 0 {
+		go func() {
+			tick := time.NewTicker(*every)
+			defer tick.Stop()
+			for n := 1; ; n++ {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					writeHeap(fmt.Sprintf("%s.%d", *heap, n))
+				}
+			}
+		}()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	root := cmd.NewCmdDrainwatch(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	root.SetArgs(flag.Args())
+	err := root.ExecuteContext(ctx)
+	stop()
+	close(done)
+	if *cpu != "" {
+		pprof.StopCPUProfile()
+	}
+	if *heap != "" {
+		writeHeap(*heap)
+	}
+	if err != nil && err.Error() != "" && cmd.ExitCode(err) != cmd.ExitNotGraceful {
+		fmt.Fprintln(os.Stderr, "error:", err)
+	}
+	os.Exit(cmd.ExitCode(err))
+}
+
+func writeHeap(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+	}
+}
