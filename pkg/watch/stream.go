@@ -39,7 +39,11 @@ func (s *stream) push(d timeline.Delta) {
 	d.Time = s.clock()
 	s.items = append(s.items, item{delta: d})
 	s.tracker.observe(d)
-	s.checkLocked()
+	if d.Event == nil && d.Slice == nil {
+		// Only pods, ReplicaSets and nodes can finish a target; Events and EndpointSlices,
+		// most of the stream, need no check.
+		s.checkLocked()
+	}
 	s.mu.Unlock()
 	s.signal()
 }
