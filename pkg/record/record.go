@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
@@ -146,3 +147,28 @@ func (r *Reader) Next() (timeline.Delta, error) {
 
 // Line is the number of the line read last.
 func (r *Reader) Line() int { return r.line }
+
+// ReadFile reads a whole recording: its header and every delta. A truncated last line is
+// skipped, as Next does.
+func ReadFile(path string) (Header, []timeline.Delta, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	defer f.Close()
+	rd, h, err := NewReader(f)
+	if err != nil {
+		return h, nil, err
+	}
+	var deltas []timeline.Delta
+	for {
+		d, err := rd.Next()
+		if err == io.EOF {
+			return h, deltas, nil
+		}
+		if err != nil {
+			return h, deltas, err
+		}
+		deltas = append(deltas, d)
+	}
+}

@@ -1,11 +1,9 @@
 package report_test
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/record"
 
 	"golang.org/x/net/html"
 
@@ -143,29 +143,15 @@ func TestRecordings(t *testing.T) {
 
 func replay(t *testing.T, path string) timeline.Snapshot {
 	t.Helper()
-	f, err := os.Open(path)
+	h, deltas, err := record.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	e := timeline.New(timeline.Config{})
+	e := timeline.New(timeline.Config{Partial: h.Partial})
 	var last time.Time
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var d timeline.Delta
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			// Lines that are not deltas (a header, say) are the recording format's business.
-			continue
-		}
+	for _, d := range deltas {
 		e.Apply(d)
 		last = d.Time
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	_, sum := e.Finish(last)
 	snap := e.Snapshot()

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,25 +32,9 @@ func TestRecordings(t *testing.T) {
 	sizes := [][2]int{{80, 24}, {120, 40}}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".ndjson"), func(t *testing.T) {
-			f, err := os.Open(file)
+			h, deltas, err := record.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
-			}
-			defer f.Close()
-			rd, h, err := record.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var deltas []timeline.Delta
-			for {
-				d, err := rd.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				deltas = append(deltas, d)
 			}
 			eng := timeline.New(timeline.Config{Partial: h.Partial})
 			m := newModel(Config{Context: h.Context, Namespace: h.Namespace, Target: h.Target, Replay: true, Speed: 1})
