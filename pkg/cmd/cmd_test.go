@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,12 +221,7 @@ func TestRecordThenReplayGivesSameJSON(t *testing.T) {
 	again := filepath.Join(t.TempDir(), "again.ndjson")
 	first, _, _ := runCmd(t, "--replay", rec, "--json")
 	// A replay cannot record; copy through the record package instead to check round trips.
-	in, err := os.Open(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rd, h, err := record.NewReader(in)
+	h, deltas, err := record.ReadFile(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,14 +233,7 @@ func TestRecordThenReplayGivesSameJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		d, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, d := range deltas {
 		if err := w.Write(d); err != nil {
 			t.Fatal(err)
 		}
