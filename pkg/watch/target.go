@@ -350,11 +350,11 @@ func typed(obj runtime.Object) (runtime.Object, error) {
 // podEvents selects Events about pods (and about one pod when name is set). Events about
 // other kinds (Deployments, nodes) are never read by the timeline.
 func podEvents(namespace, name string) Scope {
-	set := fields.Set{"involvedObject.kind": "Pod"}
+	sel := fields.OneTermEqualSelector("involvedObject.kind", "Pod")
 	if name != "" {
-		set["involvedObject.name"] = name
+		sel = fields.AndSelectors(sel, fields.OneTermEqualSelector("involvedObject.name", name))
 	}
-	return Scope{Namespace: namespace, FieldSelector: fields.SelectorFromSet(set).String()}
+	return Scope{Namespace: namespace, FieldSelector: sel.String()}
 }
 
 func nameField(name string) string {
