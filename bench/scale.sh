@@ -372,7 +372,7 @@ for size in $SIZES; do
     wait_ready "drainwatch-record-$size" 120
     start "informer-stamped-$size" "" "$RIG" run -name informer-stamped -out "$run/informer-stamped.json" -stdout discard \
       -ready "synced in" -stderr "$run/informer-stamped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
-      -pod-selector app=web -event-selector involvedObject.kind=Pod -stamps "$run/informer-stamped.recording.ndjson"
+      -pod-selector app=web -drainwatch-events -stamps "$run/informer-stamped.recording.ndjson"
     wait_ready "informer-stamped-$size" 120
   fi
   start "informer-$size" "" "$RIG" run -name informer -out "$run/informer.json" -stdout discard \
@@ -380,7 +380,7 @@ for size in $SIZES; do
   wait_ready "informer-$size" 120
   start "informer-scoped-$size" "" "$RIG" run -name informer-scoped -out "$run/informer-scoped.json" -stdout discard \
     -ready "synced in" -stderr "$run/informer-scoped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
-    -pod-selector app=web -event-selector involvedObject.kind=Pod
+    -pod-selector app=web -drainwatch-events
   wait_ready "informer-scoped-$size" 120
   start "kubectl-$size" "" "$RIG" run -name kubectl -out "$run/kubectl.json" -stamps "$run/kubectl.stamps" \
     -stdout json -stderr "$run/kubectl.stderr" -- "$BIN/kubectl" --kubeconfig "$KC" get pods -n "$NS" -w -o json

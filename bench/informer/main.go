@@ -2,7 +2,10 @@
 // three resources drainwatch watches (pods, EndpointSlices, Events of one namespace), with no-op
 // handlers and no transforms. Whatever drainwatch costs beyond this program is its own.
 //
-//	informer -kubeconfig K -n NS [-pod-selector SEL] [-event-selector SEL] [-slice-selector SEL]
+//	informer -kubeconfig K -n NS [-pod-selector SEL] [-event-selector SEL]... [-slice-selector SEL]
+//
+// Each -event-selector runs one Events informer; -drainwatch-events runs the ones drainwatch
+// runs (Events about pods, one informer per reason the timeline reads).
 //
 // It prints "synced" on stderr once every cache has its initial list, then runs until SIGINT or
 // SIGTERM. With -stamps FILE (a diagnostic, not the floor) the pod handlers keep the receive
@@ -28,24 +31,42 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
 func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig file")
 	namespace := flag.String("n", "default", "namespace to watch")
 	podSel := flag.String("pod-selector", "", "label selector for pods (empty: every pod of the namespace)")
-	eventSel := flag.String("event-selector", "", "field selector for events (empty: every event of the namespace)")
+	var eventSel selectors
+	flag.Var(&eventSel, "event-selector", "field selector for events, one informer each; repeatable (none: every event of the namespace)")
 	sliceSel := flag.String("slice-selector", "", "label selector for EndpointSlices (empty: all)")
+	dwEvents := flag.Bool("drainwatch-events", false, "add drainwatch's Events informers: about pods, one per reason it reads")
 	useJSON := flag.Bool("json", false, "read JSON instead of protobuf (drainwatch reads protobuf)")
 	stamps := flag.String("stamps", "", "write the receive time of every pod change here at the end (diagnostic)")
 	flag.Parse()
-	if err := run(*kubeconfig, *namespace, *podSel, *eventSel, *sliceSel, *useJSON, *stamps); err != nil {
+	if *dwEvents {
+		for _, reason := range timeline.EventReasons() {
+			eventSel = append(eventSel, "involvedObject.kind=Pod,reason="+reason)
+		}
+	}
+	if len(eventSel) == 0 {
+		eventSel = selectors{""}
+	}
+	if err := run(*kubeconfig, *namespace, *podSel, eventSel, *sliceSel, *useJSON, *stamps); err != nil {
 		fmt.Fprintln(os.Stderr, "informer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, namespace, podSel, eventSel, sliceSel string, useJSON bool, stamps string) error {
+// selectors collects the values of a repeated flag.
+type selectors []string
+
+func (s *selectors) String() string     { return fmt.Sprint(*s) }
+func (s *selectors) Set(v string) error { *s = append(*s, v); return nil }
+
+func run(kubeconfig, namespace, podSel string, eventSel []string, sliceSel string, useJSON bool, stamps string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return err
@@ -77,15 +98,17 @@ func run(kubeconfig, namespace, podSel, eventSel, sliceSel string, useJSON bool,
 		DeleteFunc: func(any) {},
 	}
 	pods := factory(podSel, "")
-	events := factory("", eventSel)
 	slices := factory(sliceSel, "")
+	factories := []informers.SharedInformerFactory{pods, slices}
+	infs := []cache.SharedIndexInformer{pods.Core().V1().Pods().Informer(), slices.Discovery().V1().EndpointSlices().Informer()}
+	for _, sel := range eventSel {
+		events := factory("", sel)
+		factories = append(factories, events)
+		infs = append(infs, events.Core().V1().Events().Informer())
+	}
 	var seen stampLog
 	var synced []cache.InformerSynced
-	for i, inf := range []cache.SharedIndexInformer{
-		pods.Core().V1().Pods().Informer(),
-		events.Core().V1().Events().Informer(),
-		slices.Discovery().V1().EndpointSlices().Informer(),
-	} {
+	for i, inf := range infs {
 		h := cache.ResourceEventHandler(noop)
 		if i == 0 && stamps != "" {
 			h = seen.handler()
@@ -96,7 +119,7 @@ func run(kubeconfig, namespace, podSel, eventSel, sliceSel string, useJSON bool,
 		}
 		synced = append(synced, reg.HasSynced)
 	}
-	for _, f := range []informers.SharedInformerFactory{pods, events, slices} {
+	for _, f := range factories {
 		f.Start(ctx.Done())
 	}
 	// cache.WaitForCacheSync polls every 100 ms; poll as often as drainwatch does so that the
@@ -110,7 +133,7 @@ func run(kubeconfig, namespace, podSel, eventSel, sliceSel string, useJSON bool,
 	}
 	fmt.Fprintf(os.Stderr, "synced in %s\n", time.Since(start).Round(time.Millisecond))
 	<-ctx.Done()
-	for _, f := range []informers.SharedInformerFactory{pods, events, slices} {
+	for _, f := range factories {
 		f.Shutdown()
 	}
 	if stamps != "" {

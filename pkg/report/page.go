@@ -1,7 +1,6 @@
 package report
 
 import (
-	"html/template"
 	"slices"
 	"strconv"
 	"time"
@@ -9,13 +8,9 @@ import (
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
-// page is everything the template shows, as ready-made strings: the template only lays it out,
-// so all arithmetic stays here where it is tested.
+// page is everything the report shows, as ready-made strings: render.go only lays it out, so
+// all arithmetic stays here where it is tested.
 type page struct {
-	CSS template.CSS
-	JS  template.JS
-	CSP string
-
 	Title     string
 	Meta      []kv
 	Generated string

@@ -10,14 +10,13 @@ import (
 	"embed"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"io"
 	"time"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
-//go:embed report.html.tmpl report.css report.js
+//go:embed report.css report.js
 var assets embed.FS
 
 // Meta describes where and how the data in a report was collected.
@@ -61,11 +60,9 @@ func Write(w io.Writer, meta Meta, snap timeline.Snapshot) error {
 	return r.write(w, meta, snap)
 }
 
-// renderer holds the parsed template and the inline assets with their CSP hashes. Parsing
-// takes well under a millisecond, so Write builds one per call rather than keeping
-// package-level state.
+// renderer holds the inline assets with their CSP hashes. Hashing takes microseconds, so
+// Write builds one per call rather than keeping package-level state.
 type renderer struct {
-	tmpl      *template.Template
 	css, js   string
 	cspPolicy string
 }
@@ -79,15 +76,11 @@ func newRenderer() (*renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading embedded script: %w", err)
 	}
-	tmpl, err := template.New("report.html.tmpl").ParseFS(assets, "report.html.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("parsing report template: %w", err)
-	}
 	// The policy allows exactly the inline style and script below: even if cluster text were
 	// ever rendered unescaped, the browser would refuse to run it.
 	policy := fmt.Sprintf("default-src 'none'; style-src '%s'; script-src '%s'; img-src data:; base-uri 'none'; form-action 'none'",
 		cspHash(css), cspHash(js))
-	return &renderer{tmpl: tmpl, css: string(css), js: string(js), cspPolicy: policy}, nil
+	return &renderer{css: string(css), js: string(js), cspPolicy: policy}, nil
 }
 
 func cspHash(b []byte) string {
@@ -97,14 +90,10 @@ func cspHash(b []byte) string {
 
 func (r *renderer) write(w io.Writer, meta Meta, snap timeline.Snapshot) error {
 	p := buildPage(meta, snap)
-	// Both are this package's own embedded files, never cluster text.
-	p.CSS = template.CSS(r.css)
-	p.JS = template.JS(r.js)
-	p.CSP = r.cspPolicy
-	// Render to memory first so a template error never leaves half a file behind.
+	// Render to memory first so an error never leaves half a file behind.
 	var buf bytes.Buffer
 	buf.Grow(4096 + 1500*len(snap.Pods))
-	if err := r.tmpl.Execute(&buf, p); err != nil {
+	if err := r.document(p).Render(&buf); err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	if _, err := w.Write(buf.Bytes()); err != nil {

@@ -73,7 +73,7 @@ func goldenCases() []struct {
 var (
 	styleRe  = regexp.MustCompile(`(?s)<style>.*?</style>`)
 	scriptRe = regexp.MustCompile(`(?s)<script>.*?</script>`)
-	hashRe   = regexp.MustCompile(`sha256-(?:[A-Za-z0-9/=]|&#43;)+`)
+	hashRe   = regexp.MustCompile(`sha256-[A-Za-z0-9+/=]+`)
 )
 
 func normalize(b []byte) []byte {

@@ -1,12 +1,15 @@
 package timeline
 
 import (
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 )
 
 // pendingEvent is an event received before its pod was seen terminating.
@@ -22,6 +25,12 @@ var relevant = map[string]bool{
 	"Unhealthy":           true,
 	"ExceededGracePeriod": true,
 	"FailedKillPod":       true,
+}
+
+// EventReasons are the reasons of the Events the engine reads (about pods), sorted. A live
+// watch may ask the API server for these alone: the engine ignores every other Event.
+func EventReasons() []string {
+	return slices.Sorted(maps.Keys(relevant))
 }
 
 func (e *Engine) applyEvent(t time.Time, ev *corev1.Event) []PodTimeline {

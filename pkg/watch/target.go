@@ -357,6 +357,16 @@ func podEvents(namespace, name string) Scope {
 	return Scope{Namespace: namespace, FieldSelector: sel.String()}
 }
 
+// and narrows s by one more field, key=value.
+func (s Scope) and(key, value string) Scope {
+	term := key + "=" + fields.EscapeValue(value)
+	if s.FieldSelector != "" {
+		term = s.FieldSelector + "," + term
+	}
+	s.FieldSelector = term
+	return s
+}
+
 func nameField(name string) string {
 	return fields.OneTermEqualSelector("metadata.name", name).String()
 }

@@ -1,6 +1,8 @@
 package watch
 
 import (
+	"slices"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -215,6 +217,9 @@ func trimDeployment(d *appsv1.Deployment) *appsv1.Deployment {
 func unchanged(oldObj, newObj any) bool {
 	switch o := oldObj.(type) {
 	case *corev1.Pod:
+		if n, ok := newObj.(*corev1.Pod); ok && podStatusChanged(o, n) {
+			return false // most pod updates: decided without the reflective comparison
+		}
 		return sameExceptVersion(o, newObj)
 	case *discoveryv1.EndpointSlice:
 		return sameExceptVersion(o, newObj)
@@ -228,6 +233,24 @@ func unchanged(oldObj, newObj any) bool {
 		return sameExceptVersion(o, newObj)
 	}
 	return false
+}
+
+// podStatusChanged is a quick check of the pod fields that change during a termination. True
+// means changed; false means unchanged so far, and sameExceptVersion decides.
+func podStatusChanged(a, b *corev1.Pod) bool {
+	sa, sb := &a.Status, &b.Status
+	return sa.Phase != sb.Phase || sa.Reason != sb.Reason || sa.PodIP != sb.PodIP ||
+		!a.DeletionTimestamp.Equal(b.DeletionTimestamp) ||
+		!slices.Equal(sa.Conditions, sb.Conditions) ||
+		!slices.EqualFunc(sa.ContainerStatuses, sb.ContainerStatuses, sameContainerState)
+}
+
+// sameContainerState compares readiness and which state a container is in.
+func sameContainerState(a, b corev1.ContainerStatus) bool {
+	return a.Name == b.Name && a.Ready == b.Ready &&
+		(a.State.Waiting == nil) == (b.State.Waiting == nil) &&
+		(a.State.Running == nil) == (b.State.Running == nil) &&
+		(a.State.Terminated == nil) == (b.State.Terminated == nil)
 }
 
 // sameExceptVersion compares shallow copies, so the cached objects are never written to.

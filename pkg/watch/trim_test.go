@@ -237,6 +237,33 @@ func TestUnchanged(t *testing.T) {
 	if unchanged(a, c) {
 		t.Error("a phase change counted as unchanged")
 	}
+	// Each field the quick check reads, and one it does not (an exit code: only the full
+	// comparison sees it).
+	changes := map[string]func(p *corev1.Pod){
+		"deletion": func(p *corev1.Pod) { later := metav1.NewTime(ts.Add(time.Second)); p.DeletionTimestamp = &later },
+		"condition": func(p *corev1.Pod) {
+			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget})
+		},
+		"readiness": func(p *corev1.Pod) { p.Status.ContainerStatuses[0].Ready = !p.Status.ContainerStatuses[0].Ready },
+		"state": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{}}
+		},
+		"exit code":    func(p *corev1.Pod) { p.Status.ContainerStatuses[0].State.Terminated.ExitCode = 137 },
+		"grace period": func(p *corev1.Pod) { p.Spec.TerminationGracePeriodSeconds = new(int64(5)) },
+	}
+	for name, change := range changes {
+		d := trimPod(fullPod())
+		d.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}
+		e := trimPod(fullPod())
+		e.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}
+		if !unchanged(d, e) {
+			t.Fatalf("%s: identical pods counted as changed", name)
+		}
+		change(e)
+		if unchanged(d, e) {
+			t.Errorf("a %s change counted as unchanged", name)
+		}
+	}
 	if unchanged(a, trimNode(&corev1.Node{})) {
 		t.Error("objects of different types counted as unchanged")
 	}

@@ -74,6 +74,7 @@ type Watcher struct {
 
 	mu       sync.Mutex
 	partial  []string
+	dropped  []string // names of informers stopped for lack of permission
 	warnings []string
 	warned   map[string]time.Time
 }
@@ -260,8 +261,13 @@ func (w *Watcher) informers(acc *access) []*informer {
 	f := factory(t.Pods)
 	add("pods", f, f.Core().V1().Pods().Informer())
 	if acc.allowed("events") {
-		f := factory(t.Events)
-		add("events", f, f.Core().V1().Events().Informer())
+		// One informer per reason the timeline reads, so the API server drops the Events that
+		// make up most of a busy namespace (Scheduled, Pulled, Created, Started...). A field
+		// selector cannot say "one of", hence one each.
+		for _, reason := range timeline.EventReasons() {
+			f := factory(t.Events.and("reason", reason))
+			add("events", f, f.Core().V1().Events().Informer())
+		}
 	}
 	if acc.allowed("endpointslices.discovery.k8s.io") {
 		f := factory(t.Slices)
@@ -385,26 +391,42 @@ func (w *Watcher) waitForSync(ctx context.Context, infs []*informer) error {
 	}
 }
 
-// drop records an optional informer that was stopped because it is not allowed.
+// drop records an optional informer that was stopped because it is not allowed, warning once
+// per resource (the Events informers share one name).
 func (w *Watcher) drop(in *informer, err error) {
-	if in.optional != "" {
-		w.mu.Lock()
-		if !slices.Contains(w.partial, in.optional) {
-			w.partial = append(w.partial, in.optional)
-		}
-		w.mu.Unlock()
+	w.mu.Lock()
+	first := !slices.Contains(w.dropped, in.name)
+	if first {
+		w.dropped = append(w.dropped, in.name)
 	}
-	w.warn(fmt.Sprintf("not watching %s: %s", in.name, ErrorMessage(err, w.server)))
+	if in.optional != "" && !slices.Contains(w.partial, in.optional) {
+		w.partial = append(w.partial, in.optional)
+	}
+	w.mu.Unlock()
+	if first {
+		w.warn(fmt.Sprintf("not watching %s: %s", in.name, ErrorMessage(err, w.server)))
+	}
 }
 
+// counts tells how many objects each resource listed so far, one figure per name.
 func counts(infs []*informer, pendingMark bool) string {
-	parts := make([]string, 0, len(infs))
+	var names []string
+	listed := map[string]int64{}
+	pending := map[string]bool{}
 	for _, in := range infs {
 		if in.dropped || in.name == "deployments" || in.name == "nodes" {
 			continue // one object each: not worth a count
 		}
-		s := fmt.Sprintf("%s %d", in.name, in.listed.Load())
-		if pendingMark && !in.isSynced.Load() {
+		if _, seen := listed[in.name]; !seen {
+			names = append(names, in.name)
+		}
+		listed[in.name] += in.listed.Load()
+		pending[in.name] = pending[in.name] || !in.isSynced.Load()
+	}
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		s := fmt.Sprintf("%s %d", name, listed[name])
+		if pendingMark && pending[name] {
 			s += "..."
 		}
 		parts = append(parts, s)

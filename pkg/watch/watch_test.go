@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -214,15 +215,31 @@ func TestWatcherScopesInformers(t *testing.T) {
 				t.Errorf("watched %d resources %v, want %d", len(got), keys(got), len(tt.want))
 			}
 			for res, want := range tt.want {
+				wantOpts := []string{want}
+				if res == "events" {
+					// One list and watch per reason the timeline reads, narrowed on the server.
+					base := strings.TrimSuffix(want, `"`)
+					wantOpts = nil
+					for _, reason := range timeline.EventReasons() {
+						wantOpts = append(wantOpts, base+",reason="+reason+`"`)
+					}
+				}
 				reqs := got[res]
-				if len(reqs) < 2 {
-					t.Errorf("%s: requests %v, want a list and a watch", res, reqs)
-					continue
+				for _, opts := range wantOpts {
+					var verbs []string
+					for _, r := range reqs {
+						if verb, o, _ := strings.Cut(r, " "); o == opts {
+							verbs = append(verbs, verb)
+						}
+					}
+					if !slices.Contains(verbs, "list") || !slices.Contains(verbs, "watch") {
+						t.Errorf("%s: requests %v, want a list and a watch with %s", res, reqs, opts)
+					}
 				}
 				for _, r := range reqs {
 					verb, opts, _ := strings.Cut(r, " ")
-					if opts != want {
-						t.Errorf("%s %s: %s, want %s", verb, res, opts, want)
+					if !slices.Contains(wantOpts, opts) {
+						t.Errorf("%s %s: %s, want one of %v", verb, res, opts, wantOpts)
 					}
 				}
 			}
@@ -443,28 +460,36 @@ func TestStartFailsWhenCachesNeverSync(t *testing.T) {
 
 func TestStartDropsForbiddenOptionalInformer(t *testing.T) {
 	// The access review says yes, the list says no (e.g. a webhook authorizer that answers
-	// reviews differently): the watch goes on without endpointslices.
-	cs := fake.NewClientset(newPod("shop", "a", nil))
-	allowAccess(cs)
-	cs.PrependReactor("list", "endpointslices", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "discovery.k8s.io", Resource: "endpointslices"}, "", errors.New("nope"))
-	})
-	var warnings []string
-	var mu sync.Mutex
-	w := NewForClient(cs, namespaceTarget("shop", false, labels.Everything()), Options{
-		Warn: func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() },
-	})
-	started(t, w)
-	if got := w.Partial(); len(got) != 1 || got[0] != PartialEndpointSlices {
-		t.Errorf("Partial() = %v, want [endpointslices]", got)
-	}
-	mu.Lock()
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "not watching endpointslices: permission denied") {
-		t.Errorf("warnings %q", warnings)
-	}
-	mu.Unlock()
-	if d := next(t, w); d.Pod == nil || d.Pod.Name != "a" {
-		t.Errorf("got %s, want pod/a", describeDelta(d))
+	// reviews differently): the watch goes on without that resource, with one warning (there
+	// is one Events informer per reason).
+	for _, tt := range []struct{ resource, group, partial string }{
+		{"endpointslices", "discovery.k8s.io", PartialEndpointSlices},
+		{"events", "", PartialEvents},
+	} {
+		t.Run(tt.resource, func(t *testing.T) {
+			cs := fake.NewClientset(newPod("shop", "a", nil))
+			allowAccess(cs)
+			cs.PrependReactor("list", tt.resource, func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: tt.group, Resource: tt.resource}, "", errors.New("nope"))
+			})
+			var warnings []string
+			var mu sync.Mutex
+			w := NewForClient(cs, namespaceTarget("shop", false, labels.Everything()), Options{
+				Warn: func(s string) { mu.Lock(); warnings = append(warnings, s); mu.Unlock() },
+			})
+			started(t, w)
+			if got := w.Partial(); len(got) != 1 || got[0] != tt.partial {
+				t.Errorf("Partial() = %v, want [%s]", got, tt.partial)
+			}
+			mu.Lock()
+			if len(warnings) != 1 || !strings.Contains(warnings[0], "not watching "+tt.resource+": permission denied") {
+				t.Errorf("warnings %q, want one about %s", warnings, tt.resource)
+			}
+			mu.Unlock()
+			if d := next(t, w); d.Pod == nil || d.Pod.Name != "a" {
+				t.Errorf("got %s, want pod/a", describeDelta(d))
+			}
+		})
 	}
 }
 
