@@ -24,6 +24,7 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	c := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	c.SetOut(&out) // cobra's own output: help, completion
 	c.SetArgs(args)
 	err := c.Execute()
 	if err != nil && ExitCode(err) != ExitNotGraceful {
@@ -258,5 +259,22 @@ func TestReplayWritesReport(t *testing.T) {
 	}
 	if !strings.Contains(string(html), "sigkill-at-deadline") || strings.Contains(string(html), "<script>window.pwned") {
 		t.Errorf("report lacks the finding or carries the cluster's markup unescaped")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "s"}, "sts/\nsvc/\n:6\n"},
+		{[]string{"__complete", "node/"}, ":4\n"},                                    // no cluster: no names, no files
+		{[]string{"__complete", "deploy/web", ""}, ":4\n"},                           // nothing after TYPE/NAME
+		{[]string{"__complete", "--kubeconfig", "/nonexistent", "pod", "x"}, ":4\n"}, // TYPE NAME, no cluster
+	} {
+		out, _, code := runCmd(t, tt.args...)
+		if code != 0 || out != tt.want {
+			t.Errorf("%s: exit %d, output %q, want %q", strings.Join(tt.args, " "), code, out, tt.want)
+		}
 	}
 }

@@ -176,6 +176,7 @@ seen end to end); 2 usage, connection or permission error; 3 the recording could
 	f.BoolVar(&o.WaitForTarget, "wait-for-target", false, "If the target does not exist yet, wait for it instead of failing.")
 	f.StringVar(&o.LogFile, "log-file", "", "Write client-go diagnostics (klog) to FILE; by default they are discarded.")
 	f.Int32VarP(&o.Verbosity, "v", "v", 0, "Verbosity of the client-go diagnostics written to --log-file.")
+	o.registerCompletion(cmd)
 	cmd.AddCommand(NewCmdVersion(streams))
 	return cmd
 }

@@ -84,6 +84,31 @@ func TestKubectlPlugin(t *testing.T) {
 
 	a := app{name: "web", replicas: 1, args: []string{"--on-sigterm=drain", "--drain-seconds=1s"}, preStop: preStopSleep(6)}
 	old := podNames(s.deploy(a))
+
+	// Shell completion through kubectl: it runs kubectl_complete-drainwatch from PATH, which
+	// asks the plugin; the names come from the cluster.
+	shimDir := t.TempDir()
+	shim := "#!/bin/sh\nexec " + env.plugin + " __complete \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(shimDir, "kubectl_complete-drainwatch"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-n", s.ns, "deploy/"}, "deploy/web\n"},
+		{[]string{"-n", s.ns, "deployment", "w"}, "web\n"},
+		{[]string{"-n", s.ns[:3]}, s.ns + "\n"},
+		{[]string{"no"}, "node/\n"},
+	} {
+		comp := exec.Command(kubectl, append([]string{"__complete", "drainwatch"}, c.args...)...)
+		comp.Env = append(envWith(shimDir, env.pluginDir, env.bin), "KUBECONFIG="+env.kubeconfig)
+		out, err := comp.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("kubectl __complete drainwatch %s: %v, want %q among\n%s", strings.Join(c.args, " "), err, c.want, out)
+		}
+	}
+
 	cmd := exec.Command(kubectl, append([]string{"drainwatch"}, watchArgs("deploy/web", s.ns)...)...)
 	cmd.Env = append(path, "KUBECONFIG="+env.kubeconfig)
 	dw := s.startCommand(cmd, cmd.Args[1:])
