@@ -360,6 +360,13 @@ for size in $SIZES; do
   if [ -n "${BENCH_PROFILE:-}" ]; then
     dw=("$STATE/bin/profile" -cpu "$run/drainwatch.cpu.pprof" -heap "$run/drainwatch.heap.pprof" -heap-every 10s --)
   fi
+  # Start-up with every pod of the namespace in scope (no target), for the first-output target;
+  # it only starts and is stopped before the rollout.
+  start "drainwatch-namespace-$size" "" "$RIG" run -name drainwatch-namespace -out "$run/drainwatch-namespace.json" \
+    -stdout discard -ready "(caches synced)" -stderr "$run/drainwatch-namespace.stderr" -- \
+    "$DW" -n "$NS" --kubeconfig "$KC" --json
+  wait_ready "drainwatch-namespace-$size" 120
+  stop "drainwatch-namespace-$size" 15
   start "drainwatch-$size" "" "$RIG" run -name drainwatch -out "$run/drainwatch.json" \
     -stamps "$run/drainwatch.stamps" -copy "$run/drainwatch.ndjson" -stdout lines -ready "(caches synced)" \
     -stderr "$run/drainwatch.stderr" -- \

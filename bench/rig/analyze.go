@@ -18,7 +18,11 @@ import (
 )
 
 // Watchers in the order they are shown; informer is the floor the ratios are taken against.
-var watcherOrder = []string{"drainwatch", "informer", "informer-scoped", "kubectl", "drainwatch-record", "informer-stamped"}
+var watcherOrder = []string{"drainwatch", "informer", "informer-scoped", "kubectl", "drainwatch-record", "informer-stamped", namespaceProbe}
+
+// namespaceProbe is drainwatch started on the whole namespace (every pod in scope) and stopped
+// once its caches synced: it measures the first output only.
+const namespaceProbe = "drainwatch-namespace"
 
 const floor = "informer"
 
@@ -88,25 +92,27 @@ type Watcher struct {
 
 // SizeResult is everything measured at one Deployment size.
 type SizeResult struct {
-	Pods                int                `json:"pods"`
-	NamespacePods       int                `json:"namespace_pods"`
-	NamespaceEvents     int                `json:"namespace_events_at_start"`
-	Terminated          int                `json:"terminated"`
-	Verdicts            map[string]int     `json:"verdicts"`
-	RolloutStart        time.Time          `json:"rollout_start"`
-	RolloutSeconds      float64            `json:"rollout_seconds"`
-	ScaleUpSeconds      int                `json:"scale_up_seconds"`
-	PodCommits          int                `json:"pod_commits"`
-	CPURatioVsInformer  float64            `json:"cpu_ratio_vs_informer"`
-	RSSRatioVsInformer  float64            `json:"rss_ratio_vs_informer"`
-	CPURatioVsScoped    float64            `json:"cpu_ratio_vs_informer_scoped"`
-	RSSRatioVsScoped    float64            `json:"rss_ratio_vs_informer_scoped"`
-	LagP50MS            float64            `json:"lag_p50_ms"`
-	LagP99MS            float64            `json:"lag_p99_ms"`
-	FirstOutputMS       float64            `json:"first_output_ms"`
-	LoadAverage         string             `json:"load_average_after"`
-	ComponentCPUSeconds map[string]float64 `json:"component_cpu_seconds_during_rollout"`
-	Watchers            map[string]Watcher `json:"watchers"`
+	Pods               int            `json:"pods"`
+	NamespacePods      int            `json:"namespace_pods"`
+	NamespaceEvents    int            `json:"namespace_events_at_start"`
+	Terminated         int            `json:"terminated"`
+	Verdicts           map[string]int `json:"verdicts"`
+	RolloutStart       time.Time      `json:"rollout_start"`
+	RolloutSeconds     float64        `json:"rollout_seconds"`
+	ScaleUpSeconds     int            `json:"scale_up_seconds"`
+	PodCommits         int            `json:"pod_commits"`
+	CPURatioVsInformer float64        `json:"cpu_ratio_vs_informer"`
+	RSSRatioVsInformer float64        `json:"rss_ratio_vs_informer"`
+	CPURatioVsScoped   float64        `json:"cpu_ratio_vs_informer_scoped"`
+	RSSRatioVsScoped   float64        `json:"rss_ratio_vs_informer_scoped"`
+	LagP50MS           float64        `json:"lag_p50_ms"`
+	LagP99MS           float64        `json:"lag_p99_ms"`
+	FirstOutputMS      float64        `json:"first_output_ms"`
+	// FirstOutputNamespaceMS is the first output of drainwatch on the whole namespace.
+	FirstOutputNamespaceMS float64            `json:"first_output_whole_namespace_ms,omitempty"`
+	LoadAverage            string             `json:"load_average_after"`
+	ComponentCPUSeconds    map[string]float64 `json:"component_cpu_seconds_during_rollout"`
+	Watchers               map[string]Watcher `json:"watchers"`
 }
 
 // Target is one goal and whether the run met it.
@@ -206,7 +212,13 @@ func analyzeCmd(args []string) error {
 			widest = s
 		}
 	}
-	res.FirstOutputMS, res.FirstOutputPods = widest.FirstOutputMS, widest.NamespacePods
+	// The start-up target wants the pods in scope: the whole-namespace probe has them all; without
+	// it, the Deployment's pods are all drainwatch had in scope.
+	firstMS, inScope, scopeDetail := widest.FirstOutputMS, widest.Pods, fmt.Sprintf("deploy/web; %d pods in the namespace", widest.NamespacePods)
+	if widest.FirstOutputNamespaceMS > 0 {
+		firstMS, inScope, scopeDetail = widest.FirstOutputNamespaceMS, widest.NamespacePods, "the whole namespace"
+	}
+	res.FirstOutputMS, res.FirstOutputPods = firstMS, widest.NamespacePods
 	res.Targets = []Target{
 		{Name: "cpu", Goal: fmt.Sprintf("CPU <= %.1fx the bare informer", targetCPURatio), Pods: head.Pods,
 			Value: head.CPURatioVsInformer, Met: head.CPURatioVsInformer <= targetCPURatio},
@@ -214,9 +226,8 @@ func analyzeCmd(args []string) error {
 			Value: head.RSSRatioVsInformer, Met: head.RSSRatioVsInformer <= targetRSSRatio},
 		{Name: "lag", Goal: fmt.Sprintf("lag p99 <= %d ms with %d pods terminating", targetLagP99MS, targetLagPods), Pods: head.Pods,
 			Value: head.LagP99MS, Met: head.LagP99MS <= targetLagP99MS && head.Pods >= targetLagPods},
-		{Name: "first-output", Goal: fmt.Sprintf("first output <= %d ms with %d pods in scope", targetFirstMS, targetFirstInScope), Pods: widest.Pods,
-			Value: widest.FirstOutputMS, Met: widest.FirstOutputMS <= targetFirstMS && widest.NamespacePods >= targetFirstInScope,
-			Detail: fmt.Sprintf("%d pods in the namespace", widest.NamespacePods)},
+		{Name: "first-output", Goal: fmt.Sprintf("first output <= %d ms with %d pods in scope", targetFirstMS, targetFirstInScope), Pods: inScope,
+			Value: firstMS, Met: firstMS <= targetFirstMS && inScope >= targetFirstInScope, Detail: scopeDetail},
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
@@ -333,6 +344,9 @@ func analyzeSize(dir string) (SizeResult, error) {
 	if in, ok := sr.Watchers["informer-scoped"]; ok && okD {
 		sr.CPURatioVsScoped = ratio(dw.CPUSeconds, in.CPUSeconds)
 		sr.RSSRatioVsScoped = ratio(dw.PeakRSSMiB, in.PeakRSSMiB)
+	}
+	if probe, ok := sr.Watchers[namespaceProbe]; ok {
+		sr.FirstOutputNamespaceMS = probe.FirstOutputMS
 	}
 	if okD {
 		sr.FirstOutputMS = dw.FirstOutputMS
@@ -523,12 +537,16 @@ func markdown(r Results) string {
 		fmt.Fprintf(&b, "\n## %d pods rolled out\n\n", s.Pods)
 		fmt.Fprintf(&b, "%d pods and %d Events in the namespace at the start; %d terminations in %.1f s (verdicts: %s); %d pod writes in etcd; load average afterwards %s.\n\n",
 			s.NamespacePods, s.NamespaceEvents, s.Terminated, s.RolloutSeconds, verdicts(s.Verdicts), s.PodCommits, s.LoadAverage)
+		if s.FirstOutputNamespaceMS > 0 {
+			fmt.Fprintf(&b, "drainwatch on the whole namespace (all %d pods in scope), started before the others and stopped once its caches synced: first output after %.0f ms.\n\n",
+				s.NamespacePods, s.FirstOutputNamespaceMS)
+		}
 		b.WriteString("| watcher | CPU s | CPU vs informer | peak RSS MiB | RSS vs informer | RSS anon / file MiB | first output ms | lag p50 ms | lag p99 ms | lag max ms | outputs |\n")
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		in := s.Watchers[floor]
 		for _, name := range watcherOrder {
 			w, ok := s.Watchers[name]
-			if !ok {
+			if !ok || name == namespaceProbe {
 				continue
 			}
 			p50, p99, mx := "-", "-", "-"
