@@ -160,7 +160,7 @@ var method = []string{
 	"CPU seconds and peak RSS: the kernel's accounting of each watcher process when it was reaped (wait4 rusage: utime+stime, ru_maxrss = VmHWM), over its whole life including start-up.",
 	"First output: from starting the process to drainwatch's \"watching ... (caches synced)\" line, the informer's \"synced\" line (after WaitForCacheSync) or kubectl's first printed object.",
 	"Lag: each output is stamped when the rig reads it from the watcher's stdout pipe; every write under /registry/pods/NS/ is stamped when etcd's watch (JSON gateway) delivers it to the rig. drainwatch: PodTimeline line minus the commit of that pod's deletion (the change that completes a timeline). kubectl: each printed pod minus the commit of its resourceVersion. All stamps come from one clock; the etcd stamp is itself a little after the commit (a local watch, typically well under a millisecond on an idle machine, more under load), so lags are slightly understated.",
-	"The floor (informer) is bench/informer: client-go shared informers on pods, EndpointSlices and Events of the whole namespace, protobuf, no transforms, no-op handlers. informer-scoped is the same with drainwatch's server-side selectors (pods of the Deployment, Events about pods).",
+	"The floor (informer) is bench/informer: client-go shared informers on pods, EndpointSlices and Events of the whole namespace, protobuf, no transforms, no-op handlers. informer-scoped is the same with drainwatch's server-side selectors (pods of the Deployment; Events about pods, one informer per reason drainwatch reads).",
 }
 
 func analyzeCmd(args []string) error {
