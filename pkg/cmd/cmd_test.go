@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -263,16 +266,67 @@ func TestReplayWritesReport(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
+	// No cluster: whatever the machine's own kubeconfig or in-cluster config says.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	for _, tt := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"__complete", "s"}, "sts/\nsvc/\n:6\n"},
-		{[]string{"__complete", "node/"}, ":4\n"},                                    // no cluster: no names, no files
-		{[]string{"__complete", "deploy/web", ""}, ":4\n"},                           // nothing after TYPE/NAME
-		{[]string{"__complete", "--kubeconfig", "/nonexistent", "pod", "x"}, ":4\n"}, // TYPE NAME, no cluster
+		{[]string{"__complete", "node/"}, ":4\n"},          // no cluster: no names, no files
+		{[]string{"__complete", "deploy/web", ""}, ":4\n"}, // nothing after TYPE/NAME
+		{[]string{"__complete", "pod", "x"}, ":4\n"},       // TYPE NAME, no cluster
 	} {
 		out, _, code := runCmd(t, tt.args...)
+		if code != 0 || out != tt.want {
+			t.Errorf("%s: exit %d, output %q, want %q", strings.Join(tt.args, " "), code, out, tt.want)
+		}
+	}
+}
+
+// TestCompletionNames completes names from a stub API server whose kubeconfig context has the
+// namespace shop: without -n, names come from shop only.
+func TestCompletionNames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api":
+			fmt.Fprint(w, `{"kind":"APIVersions","versions":["v1"]}`)
+		case "/apis":
+			fmt.Fprint(w, `{"kind":"APIGroupList","groups":[{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}]}`)
+		case "/api/v1":
+			fmt.Fprint(w, `{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"namespaces","singularName":"namespace","namespaced":false,"kind":"Namespace","verbs":["get","list"],"shortNames":["ns"]}]}`)
+		case "/apis/apps/v1":
+			fmt.Fprint(w, `{"kind":"APIResourceList","groupVersion":"apps/v1","resources":[{"name":"deployments","singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["get","list"],"shortNames":["deploy"]}]}`)
+		case "/apis/apps/v1/namespaces/shop/deployments":
+			fmt.Fprint(w, `{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[{"metadata":{"name":"web","namespace":"shop"}},{"metadata":{"name":"worker","namespace":"shop"}},{"metadata":{"name":"api","namespace":"shop"}}]}`)
+		case "/apis/apps/v1/namespaces/other/deployments":
+			fmt.Fprint(w, `{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[{"metadata":{"name":"wiki","namespace":"other"}}]}`)
+		case "/api/v1/namespaces":
+			fmt.Fprint(w, `{"kind":"NamespaceList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"shop"}},{"metadata":{"name":"other"}}]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "config")
+	conf := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]\ncurrent-context: x\n", srv.URL)
+	if err := os.WriteFile(kubeconfig, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"__complete", "--kubeconfig", kubeconfig, "--cache-dir", filepath.Join(dir, "cache")}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deploy/w"}, "deploy/web\ndeploy/worker\n:4\n"},
+		{[]string{"deployment", ""}, "api\nweb\nworker\n:4\n"},
+		{[]string{"-n", "other", "deploy/"}, "deploy/wiki\n:4\n"},
+		{[]string{"-n", "o"}, "other\n:4\n"},
+	} {
+		out, _, code := runCmd(t, append(base, tt.args...)...)
 		if code != 0 || out != tt.want {
 			t.Errorf("%s: exit %d, output %q, want %q", strings.Join(tt.args, " "), code, out, tt.want)
 		}

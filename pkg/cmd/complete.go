@@ -2,15 +2,17 @@ package cmd
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/watch"
 )
 
-// completionTimeout bounds each API request of a shell completion unless --request-timeout
-// says otherwise: a prompt must not hang on an unreachable cluster.
-const completionTimeout = "5s"
+// completionTimeout bounds a shell completion that asks the cluster: a prompt must not hang on
+// an unreachable or slow API server. It is also the per-request timeout unless
+// --request-timeout sets one.
+const completionTimeout = 3 * time.Second
 
 // registerCompletion completes TYPE/NAME (and TYPE NAME) from the cluster, and --namespace.
 // For `kubectl drainwatch <TAB>` kubectl runs the kubectl_complete-drainwatch executable on
@@ -43,13 +45,27 @@ func (o *Options) registerCompletion(cmd *cobra.Command) {
 	})
 }
 
+// completeNames lists the names of one type in the namespace the command would use (-n, else
+// the kubeconfig context's), giving up after completionTimeout.
 func (o *Options) completeNames(typ, prefix string) []string {
-	if t := o.ConfigFlags.Timeout; t != nil && (*t == "" || *t == "0") {
-		*t = completionTimeout
+	if err := o.setupKlog(); err != nil { // client-go's complaints go to --log-file or nowhere
+		return nil
 	}
-	ns := ""
-	if o.ConfigFlags.Namespace != nil {
-		ns = *o.ConfigFlags.Namespace
+	if t := o.ConfigFlags.Timeout; t != nil {
+		if d, err := time.ParseDuration(*t); *t == "" || *t == "0" || (err == nil && d == 0) {
+			*t = completionTimeout.String()
+		}
 	}
-	return watch.CompleteNames(o.ConfigFlags, ns, o.AllNamespaces, typ, prefix)
+	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil
+	}
+	found := make(chan []string, 1)
+	go func() { found <- watch.CompleteNames(o.ConfigFlags, ns, o.AllNamespaces, typ, prefix) }()
+	select {
+	case names := <-found:
+		return names
+	case <-time.After(completionTimeout):
+		return nil // the process exits right after: the lookup is abandoned
+	}
 }

@@ -274,3 +274,24 @@ func TestUnchanged(t *testing.T) {
 		t.Error("a node heartbeat counted as a change")
 	}
 }
+
+func TestPodStatusChanged(t *testing.T) {
+	a := trimPod(fullPod())
+	if podStatusChanged(a, trimPod(fullPod())) {
+		t.Error("identical pods reported changed")
+	}
+	later := metav1.NewTime(ts.Add(time.Second))
+	for name, change := range map[string]func(p *corev1.Pod){
+		"phase":     func(p *corev1.Pod) { p.Status.Phase = corev1.PodUnknown },
+		"deletion":  func(p *corev1.Pod) { p.DeletionTimestamp = &later },
+		"condition": func(p *corev1.Pod) { p.Status.Conditions = nil },
+		"readiness": func(p *corev1.Pod) { p.Status.ContainerStatuses[0].Ready = !p.Status.ContainerStatuses[0].Ready },
+		"state":     func(p *corev1.Pod) { p.Status.ContainerStatuses[0].State = corev1.ContainerState{} },
+	} {
+		b := trimPod(fullPod())
+		change(b)
+		if !podStatusChanged(a, b) {
+			t.Errorf("a %s change not seen by the quick check", name)
+		}
+	}
+}

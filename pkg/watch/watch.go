@@ -441,7 +441,9 @@ func (w *Watcher) syncError(infs []*informer, why string) error {
 		if in.dropped || in.isSynced.Load() {
 			continue
 		}
-		names = append(names, in.name)
+		if !slices.Contains(names, in.name) {
+			names = append(names, in.name)
+		}
 		if p := in.lastErr.Load(); p != nil && cause == nil {
 			cause = *p
 		}

@@ -436,9 +436,11 @@ func TestStartFailsWhenCachesNeverSync(t *testing.T) {
 	cs := fake.NewClientset()
 	allowAccess(cs)
 	refused := errors.New(`Get "https://10.0.0.1:6443/api/v1/namespaces/shop/pods": dial tcp 10.0.0.1:6443: connect: connection refused`)
-	cs.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, refused
-	})
+	for _, res := range []string{"pods", "events"} {
+		cs.PrependReactor("list", res, func(k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, refused
+		})
+	}
 	w := NewForClient(cs, namespaceTarget("shop", false, labels.Everything()), Options{SyncTimeout: 2 * time.Second})
 	w.server = "https://10.0.0.1:6443"
 	start := time.Now()
@@ -449,7 +451,8 @@ func TestStartFailsWhenCachesNeverSync(t *testing.T) {
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("Start took %s with a 2s sync timeout", took)
 	}
-	want := "timed out after 2s waiting for pods to sync: cannot reach the API server at https://10.0.0.1:6443: connection refused"
+	// Each resource named once, though Events have an informer per reason.
+	want := "timed out after 2s waiting for pods, events to sync: cannot reach the API server at https://10.0.0.1:6443: connection refused"
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %q\nwant prefix %q", err, want)
 	}
