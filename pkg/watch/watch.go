@@ -236,7 +236,7 @@ func (w *Watcher) Start(ctx context.Context) error {
 func (w *Watcher) informers(acc *access) []*informer {
 	t := w.target
 	factory := func(s Scope) informers.SharedInformerFactory {
-		return informers.NewSharedInformerFactoryWithOptions(w.client, 0,
+		return informers.NewSharedInformerFactoryWithOptions(listThenWatch{w.client}, 0,
 			informers.WithNamespace(s.Namespace), informers.WithTweakListOptions(s.tweak))
 	}
 	var infs []*informer
@@ -287,6 +287,15 @@ func (w *Watcher) informers(acc *access) []*informer {
 	}
 	return infs
 }
+
+// listThenWatch makes the informers list (in pages) and then watch, rather than stream their
+// initial list over a watch (client-go's watch-list). A streamed list ends only with a bookmark
+// from the API server, and under load that bookmark comes seconds late for a selective watch
+// such as Events with one reason: during a 5,000-pod rollout drainwatch took 6.8–15.6 s to
+// sync with watch-list and 3.4–3.6 s without.
+type listThenWatch struct{ kubernetes.Interface }
+
+func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // handler turns informer notifications into deltas.
 func (w *Watcher) handler(in *informer) cache.ResourceEventHandler {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/watchlist"
 	"k8s.io/utils/ptr"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
@@ -592,5 +593,11 @@ func TestStartFailsFastWhenPodsAreForbidden(t *testing.T) {
 	msg := err.Error()
 	if !strings.HasPrefix(msg, `permission denied: pods is forbidden: User "dev" cannot list resource "pods"`) || !strings.Contains(msg, "kind: Role\n") {
 		t.Errorf("error %q, want the reason and a Role", msg)
+	}
+}
+
+func TestInformersListThenWatch(t *testing.T) {
+	if !watchlist.DoesClientNotSupportWatchListSemantics(listThenWatch{fake.NewClientset()}) {
+		t.Error("informers would stream their initial list (watch-list) instead of listing")
 	}
 }
