@@ -269,20 +269,8 @@ func (f *fixIndex) add(fd timeline.Finding, pod podRef) (string, int) {
 		}
 	}
 	// The block shows the worst severity any pod had for it.
-	if sevRank(timeline.Severity(fx.Severity)) < sevRank(fd.Severity) {
+	if timeline.Severity(fx.Severity).Rank() < fd.Severity.Rank() {
 		fx.Severity = string(fd.Severity)
 	}
 	return fx.Anchor, fx.Num
-}
-
-func sevRank(s timeline.Severity) int {
-	switch s {
-	case timeline.SeverityError:
-		return 3
-	case timeline.SeverityWarning:
-		return 2
-	case timeline.SeverityInfo:
-		return 1
-	}
-	return 0
 }

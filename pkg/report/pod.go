@@ -184,11 +184,11 @@ func podInfo(pt timeline.PodTimeline, clk clock) []kv {
 	if pt.State != timeline.StateRemoved && pt.State != timeline.StateTerminated {
 		add("State", pt.State)
 	}
-	if first := firstMark(pt, timeline.MarkDeletionRequested); !pt.Start.IsZero() && (first == nil || !first.Time.Equal(pt.Start)) {
+	if first := markOf(pt, timeline.MarkDeletionRequested, ""); !pt.Start.IsZero() && (first == nil || !first.Time.Equal(pt.Start)) {
 		add("Deletion seen", clk.abs(pt.Start))
 	}
 	if pt.End != nil {
-		if rm := firstMark(pt, timeline.MarkPodRemoved); rm == nil || !rm.Time.Equal(*pt.End) {
+		if rm := markOf(pt, timeline.MarkPodRemoved, ""); rm == nil || !rm.Time.Equal(*pt.End) {
 			add("End", clk.abs(*pt.End)+" ("+rel(*pt.End, pt.Start)+" after deletion)")
 		}
 	}
@@ -290,12 +290,4 @@ func markRowOf(m timeline.Mark, pt timeline.PodTimeline, clk clock, lanes int) m
 	}
 	r.Detail = strings.Join(parts, " · ")
 	return r
-}
-func firstMark(pt timeline.PodTimeline, typ timeline.MarkType) *timeline.Mark {
-	for i := range pt.Marks {
-		if pt.Marks[i].Type == typ {
-			return &pt.Marks[i]
-		}
-	}
-	return nil
 }

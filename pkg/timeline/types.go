@@ -74,6 +74,19 @@ const (
 	SeverityError   Severity = "error"
 )
 
+// Rank orders severities: error above warning above info, anything else lowest.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityError:
+		return 3
+	case SeverityWarning:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
 // FindingID is the stable identifier of a kind of finding.
 type FindingID string
 

@@ -143,21 +143,11 @@ func topFinding(p *timeline.PodTimeline) *timeline.Finding {
 	var best *timeline.Finding
 	for i := range p.Findings {
 		f := &p.Findings[i]
-		if best == nil || severityRank(f.Severity) > severityRank(best.Severity) {
+		if best == nil || f.Severity.Rank() > best.Severity.Rank() {
 			best = f
 		}
 	}
 	return best
-}
-
-func severityRank(s timeline.Severity) int {
-	switch s {
-	case timeline.SeverityError:
-		return 2
-	case timeline.SeverityWarning:
-		return 1
-	}
-	return 0
 }
 
 // stats are the shutdown durations of finished terminations.

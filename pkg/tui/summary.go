@@ -189,7 +189,7 @@ func worstPods(pods []timeline.PodTimeline, now time.Time) []*timeline.PodTimeli
 
 func severityRankOf(p *timeline.PodTimeline) int {
 	if f := topFinding(p); f != nil {
-		return severityRank(f.Severity)
+		return f.Severity.Rank()
 	}
 	return -1
 }
