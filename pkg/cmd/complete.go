@@ -29,7 +29,7 @@ func (o *Options) registerCompletion(cmd *cobra.Command) {
 			return names, cobra.ShellCompDirectiveNoFileComp
 		case len(args) == 0:
 			var types []string
-			for _, t := range watch.TargetTypes {
+			for _, t := range watch.TargetTypes() {
 				if strings.HasPrefix(t, toComplete) {
 					types = append(types, t)
 				}

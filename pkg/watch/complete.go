@@ -9,10 +9,6 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
-// TargetTypes are the short names of the kinds drainwatch follows, as TYPE/ prefixes for shell
-// completion.
-var TargetTypes = []string{"deploy/", "rs/", "sts/", "ds/", "job/", "svc/", "node/", "pod/"}
-
 // CompleteNames lists the names of the objects of one type that start with prefix, sorted, for
 // shell completion. typ is anything kubectl accepts (deploy, deployments, node...). Errors
 // give no names: a completion has nowhere to show them.

@@ -35,6 +35,30 @@ const (
 	KindNamespace = "Namespace"
 )
 
+// targetKinds are the kinds drainwatch follows, in the order help, errors and completion list
+// them.
+var targetKinds = []string{KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet, KindJob, KindService, KindNode, KindPod}
+
+// TargetTypes are the short names of the kinds drainwatch follows, as TYPE/ prefixes for shell
+// completion.
+func TargetTypes() []string {
+	out := make([]string, len(targetKinds))
+	for i, k := range targetKinds {
+		out[i] = shortName(k) + "/"
+	}
+	return out
+}
+
+// cannotFollow is the error for an object of a kind drainwatch does not follow.
+func cannotFollow(what string) error {
+	names := make([]string, len(targetKinds))
+	for i, k := range targetKinds {
+		names[i] = shortName(k)
+	}
+	last := len(names) - 1
+	return &Error{Msg: fmt.Sprintf("cannot follow %s: drainwatch follows %s or %s targets", what, strings.Join(names[:last], ", "), names[last])}
+}
+
 // Label that ties an EndpointSlice to its Service.
 const labelServiceName = "kubernetes.io/service-name"
 
@@ -166,7 +190,7 @@ func Resolve(ctx context.Context, getter genericclioptions.RESTClientGetter, opt
 	info := infos[0]
 	kind := info.Mapping.GroupVersionKind.Kind
 	if shortName(kind) == "" || !supportedGroup(info.Mapping.GroupVersionKind.Group, kind) {
-		return nil, &Error{Msg: fmt.Sprintf("cannot follow %s: drainwatch follows deploy, rs, sts, ds, job, svc, node or pod targets", info.Mapping.Resource.Resource)}
+		return nil, cannotFollow(info.Mapping.Resource.Resource)
 	}
 	fetch := func() (runtime.Object, error) {
 		if err := info.Get(); err != nil {
@@ -306,7 +330,7 @@ func targetFor(obj runtime.Object, sel labels.Selector) (*Target, error) {
 		t.Display = "pod/" + o.Name + selectorSuffix(sel)
 		return t, nil
 	default:
-		return nil, &Error{Msg: fmt.Sprintf("cannot follow a %T: drainwatch follows deploy, rs, sts, ds, job, svc, node or pod targets", obj)}
+		return nil, cannotFollow(fmt.Sprintf("a %T", obj))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s/%s has an invalid selector: %w", shortName(kind), meta.GetName(), err)
@@ -350,11 +374,11 @@ func typed(obj runtime.Object) (runtime.Object, error) {
 // podEvents selects Events about pods (and about one pod when name is set). Events about
 // other kinds (Deployments, nodes) are never read by the timeline.
 func podEvents(namespace, name string) Scope {
-	sel := fields.OneTermEqualSelector("involvedObject.kind", "Pod")
+	s := Scope{Namespace: namespace}.and("involvedObject.kind", "Pod")
 	if name != "" {
-		sel = fields.AndSelectors(sel, fields.OneTermEqualSelector("involvedObject.name", name))
+		s = s.and("involvedObject.name", name)
 	}
-	return Scope{Namespace: namespace, FieldSelector: sel.String()}
+	return s
 }
 
 // and narrows s by one more field, key=value.

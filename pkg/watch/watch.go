@@ -74,7 +74,6 @@ type Watcher struct {
 
 	mu       sync.Mutex
 	partial  []string
-	dropped  []string // names of informers stopped for lack of permission
 	warnings []string
 	warned   map[string]time.Time
 }
@@ -235,10 +234,11 @@ func (w *Watcher) Start(ctx context.Context) error {
 // its informers, and every resource here needs its own selectors.
 func (w *Watcher) informers(acc *access) []*informer {
 	t := w.target
-	factory := func(s Scope) informers.SharedInformerFactory {
-		return informers.NewSharedInformerFactoryWithOptions(w.client, 0,
+	newFactory := func(c kubernetes.Interface, s Scope) informers.SharedInformerFactory {
+		return informers.NewSharedInformerFactoryWithOptions(c, 0,
 			informers.WithNamespace(s.Namespace), informers.WithTweakListOptions(s.tweak))
 	}
+	factory := func(s Scope) informers.SharedInformerFactory { return newFactory(w.client, s) }
 	var infs []*informer
 	add := func(name string, f informers.SharedInformerFactory, inf cache.SharedIndexInformer) {
 		in := &informer{name: name, inf: inf, factory: f, required: name == "pods"}
@@ -265,9 +265,7 @@ func (w *Watcher) informers(acc *access) []*informer {
 		// make up most of a busy namespace (Scheduled, Pulled, Created, Started...). A field
 		// selector cannot say "one of", hence one each.
 		for _, reason := range timeline.EventReasons() {
-			s := t.Events.and("reason", reason)
-			f := informers.NewSharedInformerFactoryWithOptions(listThenWatch{w.client}, 0,
-				informers.WithNamespace(s.Namespace), informers.WithTweakListOptions(s.tweak))
+			f := newFactory(listThenWatch{w.client}, t.Events.and("reason", reason))
 			add("events", f, f.Core().V1().Events().Informer())
 		}
 	}
@@ -408,11 +406,9 @@ func (w *Watcher) waitForSync(ctx context.Context, infs []*informer) error {
 // per resource (the Events informers share one name).
 func (w *Watcher) drop(in *informer, err error) {
 	w.mu.Lock()
-	first := !slices.Contains(w.dropped, in.name)
-	if first {
-		w.dropped = append(w.dropped, in.name)
-	}
-	if in.optional != "" && !slices.Contains(w.partial, in.optional) {
+	// Only the optional resources have more than one informer (Events, one per reason).
+	first := in.optional == "" || !slices.Contains(w.partial, in.optional)
+	if in.optional != "" && first {
 		w.partial = append(w.partial, in.optional)
 	}
 	w.mu.Unlock()
