@@ -194,8 +194,11 @@ loop:
 	return snap, nil
 }
 
-// exitFor is 0 when every finished termination was graceful.
+// exitFor is 0 when every termination finished, and gracefully.
 func exitFor(sum timeline.Summary) error {
+	if sum.Unfinished > 0 {
+		return &ExitError{Code: ExitNotGraceful}
+	}
 	for v, n := range sum.Verdicts {
 		if n > 0 && v != timeline.VerdictGraceful {
 			return &ExitError{Code: ExitNotGraceful}

@@ -109,7 +109,11 @@ func (t *textSink) format(tl timeline.PodTimeline) string {
 		b.WriteString(strings.TrimRight(line+" "+strings.Join(extra, "; "), " ") + "\n")
 	}
 	for _, f := range tl.Findings {
-		fmt.Fprintf(&b, "    %s %s: %s\n", strings.ToUpper(string(f.Severity)), f.ID, s(f.Message))
+		cause := ""
+		if f.Cause != "" {
+			cause = " (" + f.Cause + ")"
+		}
+		fmt.Fprintf(&b, "    %s %s%s: %s\n", strings.ToUpper(string(f.Severity)), f.ID, cause, s(f.Message))
 		if f.Fix != "" {
 			fix := strings.ReplaceAll(textutil.SanitizeMultiline(f.Fix), "\n", "\n           ")
 			fmt.Fprintf(&b, "      fix: %s\n", fix)
@@ -131,6 +135,9 @@ func SummaryText(sum timeline.Summary) string {
 		}
 		fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))
 	}
+	if sum.Unfinished > 0 {
+		fmt.Fprintf(&b, "; %d still terminating when the watch ended", sum.Unfinished)
+	}
 	if !sum.Start.IsZero() {
 		fmt.Fprintf(&b, " (watched %s)", sum.End.Sub(sum.Start).Round(100_000_000))
 	}
@@ -149,8 +156,28 @@ func SummaryText(sum timeline.Summary) string {
 		}
 		b.WriteString("\n")
 	}
+	for _, r := range sum.Recommendations {
+		fmt.Fprintf(&b, "  recommendation for %s %s/%s (%s):\n", r.Kind, textutil.Sanitize(r.Namespace), textutil.Sanitize(r.Name), joinIDs(r.Findings))
+		for _, basis := range r.Basis {
+			fmt.Fprintf(&b, "    - %s\n", textutil.Sanitize(basis))
+		}
+		if r.Patch != "" {
+			fmt.Fprintf(&b, "    %s\n", textutil.Sanitize(r.Patch))
+		}
+		if r.Note != "" {
+			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(textutil.SanitizeMultiline(r.Note), "\n", "\n    "))
+		}
+	}
 	for _, w := range sum.Warnings {
 		fmt.Fprintf(&b, "  warning: %s\n", textutil.Sanitize(w))
 	}
 	return b.String()
+}
+
+func joinIDs(ids []timeline.FindingID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ", ")
 }

@@ -28,6 +28,8 @@ type page struct {
 	Services    []serviceView
 	Warnings    []string
 	Fixes       []fixView
+	// Recommendations are the Summary's, one per owner: basis and a kubectl patch.
+	Recommendations []recView
 
 	// Small reports get a tooltip on every shape of the Gantt chart, a header on every table
 	// of marks and each fix repeated under its finding. Large ones leave them out to stay
@@ -60,6 +62,11 @@ type groupView struct {
 	Terminated            int
 	Verdicts              []verdictCount
 	Shutdown, GraceUsed   statsView
+}
+
+type recView struct {
+	Anchor, Title, Patch, Note string
+	Basis                      []string
 }
 
 type fixView struct {
@@ -156,6 +163,17 @@ func buildPage(meta Meta, snap timeline.Snapshot) *page {
 		p.Pods = append(p.Pods, pc.build(i, pt))
 	}
 	p.Fixes = pc.fixes.list
+	for i, r := range snap.Summary.Recommendations {
+		title := r.Kind + " " + r.Name
+		if r.PreStopSleepSeconds != nil {
+			title += " · preStop sleep " + strconv.FormatInt(*r.PreStopSleepSeconds, 10) + "s (" + r.Container + ")"
+		}
+		if r.TerminationGracePeriodSeconds != nil {
+			title += " · terminationGracePeriodSeconds " + strconv.FormatInt(*r.TerminationGracePeriodSeconds, 10)
+		}
+		p.Recommendations = append(p.Recommendations, recView{Anchor: "rec" + strconv.Itoa(i+1), Title: title,
+			Patch: r.Patch, Note: r.Note, Basis: r.Basis})
+	}
 	p.Shared = sharedFacts(p.Pods)
 	return p
 }

@@ -279,6 +279,19 @@ func fixBlock(elem, fix string) g.Node {
 func fixes(p *page) g.Node {
 	return h.Section(h.ID("fixes"), nl,
 		h.H2(g.Text("Findings and fixes")),
+		g.If(len(p.Recommendations) > 0, h.H3(g.Text("Recommended changes, sized from this run"))),
+		g.Map(p.Recommendations, func(r recView) g.Node {
+			basis := make(g.Group, 0, len(r.Basis))
+			for _, b := range r.Basis {
+				basis = append(basis, h.Li(g.Text(b)))
+			}
+			return g.Group{nl, h.Div(h.Class("fix rec"), h.ID(r.Anchor), nl,
+				h.H3(g.Text(r.Title)), nl,
+				h.Ul(basis), nl,
+				g.If(r.Patch != "", fixBlock(r.Anchor+"-p", r.Patch)),
+				g.If(r.Note != "", fixBlock(r.Anchor+"-n", r.Note)), nl,
+			)}
+		}),
 		g.If(len(p.Fixes) == 0, empty("No finding came with a fix.")),
 		g.Map(p.Fixes, func(f fixView) g.Node {
 			plural := "s"

@@ -98,6 +98,15 @@ func (s *scen) deleteAt(sec float64) *scen {
 	})
 }
 
+// deleteWithGrace is a DELETE with DeleteOptions.gracePeriodSeconds (kubectl delete --grace-period).
+func (s *scen) deleteWithGrace(sec float64, grace int64) *scen {
+	return s.podDelta(sec, Modified, func(p *corev1.Pod) {
+		dl := metav1.NewTime(at(sec).Truncate(time.Second).Add(time.Duration(grace) * time.Second))
+		p.DeletionTimestamp = &dl
+		p.DeletionGracePeriodSeconds = ptr.To(grace)
+	})
+}
+
 // endpoint sets the pod's endpoint conditions (ready, serving, terminating) or removes it.
 func (s *scen) endpoint(sec float64, ready, serving, terminating, remove bool) *scen {
 	eps := s.slice.Endpoints[:1]

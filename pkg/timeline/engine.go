@@ -78,6 +78,8 @@ type Engine struct {
 	pending map[string][]pendingEvent // pod uid or namespace/name -> events seen before they could be used
 	pendOrd []string
 	dropped int
+	// peers holds, per owner, the seconds from SIGTERM to exit of its pods that exited 0 in time.
+	peers map[string][]float64
 }
 
 type rsInfo struct {
@@ -101,6 +103,7 @@ func New(cfg Config) *Engine {
 		rs:      map[string]rsInfo{},
 		nodes:   map[string]bool{},
 		pending: map[string][]pendingEvent{},
+		peers:   map[string][]float64{},
 	}
 }
 
@@ -176,6 +179,10 @@ func (e *Engine) Finish(end time.Time) ([]PodTimeline, Summary) {
 // complete evaluates a termination for the last time and keeps only its timeline.
 func (e *Engine) complete(p *podState) PodTimeline {
 	tl := e.build(p, true)
+	if m := tl.Measured; m != nil && m.AfterSIGTERMSeconds != nil && !m.AfterSIGTERMAtLeast && p.term.mainExitedZero() {
+		k := ownerKey(&tl)
+		e.peers[k] = append(e.peers[k], *m.AfterSIGTERMSeconds)
+	}
 	e.done[p.uid] = len(e.finish)
 	e.finish = append(e.finish, tl)
 	// What remains is needed only to recognise late or repeated deltas for this pod.

@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -66,32 +67,47 @@ func containerOf(ev *corev1.Event) string {
 	return fp[i+1 : len(fp)-1]
 }
 
-// serverTime is when the event first happened by the emitting node's clock: client-go names
-// events <object>.<hex UnixNano>; otherwise the seconds-precision timestamps.
+// serverTime is when the event first happened by the emitting node's clock: the time in its
+// name (see nameTime), else the seconds-precision timestamps.
 func serverTime(ev *corev1.Event) *time.Time {
-	var ts time.Time
-	switch {
-	case !ev.EventTime.IsZero():
-		ts = ev.EventTime.Time
-	case !ev.FirstTimestamp.IsZero():
-		ts = ev.FirstTimestamp.Time
-	default:
-		ts = ev.LastTimestamp.Time
+	if nt := nameTime(ev); nt != nil {
+		return nt
 	}
-	if i := strings.LastIndexByte(ev.Name, '.'); i >= 0 {
-		if n, err := strconv.ParseUint(ev.Name[i+1:], 16, 64); err == nil && n > 0 && n < 1<<63 {
-			nt := time.Unix(0, int64(n)).UTC()
-			// Only trust the name when it agrees with the whole-second timestamp (or, without
-			// one, is a plausible time at all).
-			if (ts.IsZero() && nt.Year() >= 2000) || (!ts.IsZero() && nt.Sub(ts).Abs() < 2*time.Second) {
-				return &nt
-			}
-		}
-	}
+	ts := wholeSecondTime(ev)
 	if ts.IsZero() {
 		return nil
 	}
 	return &ts
+}
+
+func wholeSecondTime(ev *corev1.Event) time.Time {
+	switch {
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	case !ev.FirstTimestamp.IsZero():
+		return ev.FirstTimestamp.Time
+	}
+	return ev.LastTimestamp.Time
+}
+
+// nameTime reads the nanosecond time client-go puts in event names (<object>.<hex UnixNano>).
+// It trusts the name only when it agrees with the whole-second timestamp (or, without one, is
+// a plausible time at all).
+func nameTime(ev *corev1.Event) *time.Time {
+	i := strings.LastIndexByte(ev.Name, '.')
+	if i < 0 {
+		return nil
+	}
+	n, err := strconv.ParseUint(ev.Name[i+1:], 16, 64)
+	if err != nil || n == 0 || n >= 1<<63 {
+		return nil
+	}
+	nt := time.Unix(0, int64(n)).UTC()
+	ts := wholeSecondTime(ev)
+	if (ts.IsZero() && nt.Year() >= 2000) || (!ts.IsZero() && nt.Sub(ts).Abs() < 2*time.Second) {
+		return &nt
+	}
+	return nil
 }
 
 // podEvent applies an event to a terminating pod.
@@ -121,7 +137,7 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 			return // restarts say "... will be restarted"
 		}
 		kt := t
-		c.killing = &kt
+		c.killing, c.killingAt = &kt, nameTime(ev)
 		m.Type = MarkKilling
 		if c.hasHook {
 			m.Detail = msg + "; preStop hook started (" + c.preStop + ")"
@@ -132,7 +148,16 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 		e.sigterm(tm, c, t, "")
 	case "FailedPreStopHook":
 		m.Type = MarkPreStopFailed
-		tm.add("prestop-failed/"+name, m)
+		if !tm.add("prestop-failed/"+name, m) {
+			return
+		}
+		if c := tm.ctr(name); c != nil && !c.sidecar {
+			// A failed hook does not stop the kill: kubelet goes on to SIGTERM at once with
+			// the grace that is left (killContainer).
+			ft := t
+			c.hookFailed = &ft
+			e.setSIGTERM(tm, c, t, "the preStop hook failed: kubelet sends SIGTERM right after")
+		}
 	case "Unhealthy":
 		if !strings.HasPrefix(ev.Message, "Readiness probe") {
 			return
@@ -165,6 +190,10 @@ func (e *Engine) sigterm(tm *termState, c *ctrState, at time.Time, why string) {
 	switch {
 	case !c.hasHook:
 		m.Detail = "no preStop hook: SIGTERM follows Killing"
+	case c.sleep != nil && tm.grace != nil && *c.sleep > time.Duration(*tm.grace)*time.Second:
+		// Kubelet waits for the hook at most the grace period, then sends SIGTERM.
+		m.Time = at.Add(time.Duration(*tm.grace) * time.Second)
+		m.Detail = fmt.Sprintf("the preStop sleep (%s) outlasts the %ds grace period: kubelet stops waiting for it", c.sleep, *tm.grace)
 	case c.sleep != nil:
 		m.Time = at.Add(*c.sleep)
 		m.Detail = "after the preStop sleep (" + c.sleep.String() + ")"
@@ -175,4 +204,18 @@ func (e *Engine) sigterm(tm *termState, c *ctrState, at time.Time, why string) {
 		m.Detail += "; " + why
 	}
 	tm.add("sigterm/"+c.name, m)
+}
+
+// setSIGTERM puts the SIGTERM mark of c at t (estimated) unless one at or before t exists.
+func (e *Engine) setSIGTERM(tm *termState, c *ctrState, t time.Time, detail string) {
+	for i := range tm.marks {
+		m := &tm.marks[i]
+		if m.Type == MarkSIGTERM && m.Container == c.name {
+			if m.Time.After(t) {
+				m.Time, m.Detail = t, detail
+			}
+			return
+		}
+	}
+	tm.add("sigterm/"+c.name, Mark{Type: MarkSIGTERM, Time: t, Source: SourceInferred, Estimated: true, Container: c.name, Detail: detail})
 }

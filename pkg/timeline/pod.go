@@ -3,6 +3,7 @@ package timeline
 import (
 	"fmt"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -26,6 +27,17 @@ type podState struct {
 	term     *termState
 }
 
+// hookKind is what kind of preStop hook a container has; a recommendation may replace only a
+// hook that does nothing but sleep.
+type hookKind int
+
+const (
+	hookNone hookKind = iota
+	hookSleep
+	hookExecSleep
+	hookOther
+)
+
 // termState is a termination in progress.
 type termState struct {
 	start       time.Time
@@ -33,6 +45,7 @@ type termState struct {
 	cause       string
 	reason      string
 	grace       *int64
+	specGrace   *int64
 	deadline    *time.Time // server clock
 	local       *time.Time // the deadline on the local clock, when the request was seen live
 	forced      bool
@@ -48,18 +61,24 @@ type termState struct {
 
 // ctrState is one container of a terminating pod.
 type ctrState struct {
-	name     string
-	sidecar  bool
-	preStop  string
-	sleep    *time.Duration // length of a sleep preStop hook, when known
-	hasHook  bool
-	pid1     string // the command when it is a shell or sleep, which ignore SIGTERM as PID 1
-	killing  *time.Time
-	exited   bool
-	exitLoc  time.Time
-	code     int32
-	reason   string
-	finished *time.Time
+	name    string
+	sidecar bool
+	preStop string
+	sleep   *time.Duration // length of a sleep preStop hook, when known
+	hasHook bool
+	hook    hookKind
+	pid1    pid1Info
+	killing *time.Time // local receive time of the Killing event
+	// killingAt is the Killing event's own time when its name carries nanoseconds (the node's
+	// clock, as finishedAt): the start of kubelet's grace count.
+	killingAt *time.Time
+	// hookFailed is when the preStop hook was reported failed (local clock).
+	hookFailed *time.Time
+	exited     bool
+	exitLoc    time.Time
+	code       int32
+	reason     string
+	finished   *time.Time
 }
 
 func (t *termState) ctr(name string) *ctrState {
@@ -245,6 +264,10 @@ func (e *Engine) begin(p *podState, t time.Time, joined bool) {
 		grace := *g
 		tm.grace = &grace
 	}
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		spec := *g
+		tm.specGrace = &spec
+	}
 	if joined {
 		m.Detail = strings.TrimPrefix(m.Detail+"; already terminating when watching started", "; ")
 	}
@@ -252,13 +275,14 @@ func (e *Engine) begin(p *podState, t time.Time, joined bool) {
 		m.Detail = "terminated by the kubelet (" + textutil.Sanitize(firstNonEmpty(tm.reason, string(pod.Status.Phase))) + ")"
 	}
 	tm.add("deletion", m)
+	shared := pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace
 	for _, c := range pod.Spec.InitContainers {
 		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
-			tm.ctrs = append(tm.ctrs, newCtr(c, true))
+			tm.ctrs = append(tm.ctrs, newCtr(c, true, shared))
 		}
 	}
 	for _, c := range pod.Spec.Containers {
-		tm.ctrs = append(tm.ctrs, newCtr(c, false))
+		tm.ctrs = append(tm.ctrs, newCtr(c, false, shared))
 	}
 	for _, ep := range e.podEPs[p.uid] {
 		p.addService(ep.service)
@@ -278,36 +302,25 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func newCtr(c corev1.Container, sidecar bool) *ctrState {
-	cs := &ctrState{name: c.Name, sidecar: sidecar}
+func newCtr(c corev1.Container, sidecar, sharedPIDs bool) *ctrState {
+	cs := &ctrState{name: c.Name, sidecar: sidecar, pid1: readPID1(c, sharedPIDs)}
 	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
 		h := c.Lifecycle.PreStop
-		cs.hasHook = true
+		cs.hasHook, cs.hook = true, hookOther
 		switch {
 		case h.Sleep != nil:
 			d := time.Duration(h.Sleep.Seconds) * time.Second
-			cs.sleep = &d
+			cs.sleep, cs.hook = &d, hookSleep
 			cs.preStop = fmt.Sprintf("sleep %ds", h.Sleep.Seconds)
 		case h.Exec != nil:
 			cs.preStop = "exec: " + textutil.Sanitize(strings.Join(h.Exec.Command, " "))
 			if d, ok := execSleep(h.Exec.Command); ok {
-				cs.sleep = &d
+				cs.sleep, cs.hook = &d, hookExecSleep
 			}
 		case h.HTTPGet != nil:
 			cs.preStop = "httpGet: " + textutil.Sanitize(h.HTTPGet.Path)
 		default:
 			cs.preStop = "hook"
-		}
-	}
-	cmd := append(append([]string{}, c.Command...), c.Args...)
-	if len(cmd) > 0 {
-		switch path.Base(cmd[0]) {
-		case "sh", "bash", "ash", "dash", "zsh", "ksh", "sleep":
-			// A shell that execs its last command hands PID 1 to it; only a plain shell or
-			// sleep is known to ignore SIGTERM.
-			if len(cmd) < 3 || !strings.HasPrefix(strings.TrimSpace(cmd[len(cmd)-1]), "exec ") {
-				cs.pid1 = textutil.Sanitize(truncate(strings.Join(cmd, " "), 60))
-			}
 		}
 	}
 	return cs
@@ -390,6 +403,15 @@ func (e *Engine) updateTermination(p *podState, t time.Time, pod *corev1.Pod) {
 	}
 }
 
+func (t *termState) mainExitedZero() bool {
+	for _, c := range t.ctrs {
+		if !c.sidecar && (!c.exited || c.code != 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *termState) anyExited() bool {
 	for _, c := range t.ctrs {
 		if c.exited {
@@ -420,16 +442,56 @@ func (e *Engine) containerStatus(tm *termState, t time.Time, st *corev1.Containe
 	tm.add("exit/"+c.name, m)
 	if atDeadline(tm, c) {
 		k := Mark{Type: MarkSIGKILL, Time: t, Source: SourceInferred, Estimated: true, Container: c.name,
-			Detail: "exit 137 at the grace deadline"}
-		if tm.local != nil && tm.local.Before(t) {
-			k.Time = *tm.local
-		}
-		if tm.deadline != nil {
-			dl := *tm.deadline
-			k.ServerTime = &dl
+			Detail: "exit 137 at the grace deadline", ServerTime: tm.killDeadline()}
+		if loc := tm.localKill(c); loc != nil && loc.Before(t) {
+			k.Time = *loc
 		}
 		tm.add("kill/"+c.name, k)
 	}
+}
+
+// killAfter is how long after Killing kubelet SIGKILLs c: the grace period or, when the preStop
+// hook ran (nearly) all of it, the hook's share (at most the grace) plus kubelet's minimum for
+// SIGTERM (killContainer).
+func (t *termState) killAfter(c *ctrState) (time.Duration, bool) {
+	if t.grace == nil {
+		return 0, false
+	}
+	after := float64(*t.grace)
+	if h, ok := hookSeconds(c); ok && c.hasHook {
+		after = math.Max(after, math.Min(h, after)+MinSIGTERMSeconds)
+	}
+	return time.Duration(after * float64(time.Second)), true
+}
+
+// killDeadline is when kubelet's grace runs out by the best clock there is: the first main
+// container's Killing event (nanoseconds, the node's clock) plus killAfter, else
+// deletionTimestamp (whole seconds).
+func (t *termState) killDeadline() *time.Time {
+	for _, c := range t.ctrs {
+		if c.sidecar || c.killingAt == nil {
+			continue
+		}
+		if d, ok := t.killAfter(c); ok {
+			dl := c.killingAt.Add(d)
+			return &dl
+		}
+	}
+	if t.deadline == nil {
+		return nil
+	}
+	dl := *t.deadline
+	return &dl
+}
+
+// localKill is the SIGKILL of c on the local clock: its Killing as received plus killAfter, else
+// the deletion as received plus the grace period.
+func (t *termState) localKill(c *ctrState) *time.Time {
+	if d, ok := t.killAfter(c); ok && c.killing != nil {
+		k := c.killing.Add(d)
+		return &k
+	}
+	return t.local
 }
 
 // atDeadline says whether a container's exit is a SIGKILL at the grace deadline: 137, not an

@@ -30,6 +30,10 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		if tl.End == nil {
 			continue
 		}
+		if tl.State == StateTerminating {
+			s.Unfinished++ // still terminating when the watch ended
+			continue
+		}
 		s.Terminated++
 		s.Verdicts[tl.Verdict]++
 		if tl.ShutdownSeconds != nil {
@@ -63,6 +67,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		}
 		s.Services = append(s.Services, g.finish())
 	}
+	s.Recommendations = recommend(e.finish)
 	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	if e.dropped > 0 {

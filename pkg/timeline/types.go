@@ -104,14 +104,71 @@ const (
 	FindingForceDeleted        FindingID = "force-deleted"
 )
 
+// Causes of a finding: why it happened, decided from the facts listed in Finding.Basis.
+const (
+	// sigkill-at-deadline
+	CauseGraceShortened       = "grace-shortened"        // the deletion's grace was below the spec's
+	CausePreStopConsumedGrace = "prestop-consumed-grace" // the hook ran through the grace period
+	CausePID1IgnoresSIGTERM   = "pid1-ignores-sigterm"   // the command shows a PID 1 without a handler
+	CauseSlowShutdown         = "slow-shutdown"          // the app handles SIGTERM but needs longer
+	// nonzero-exit
+	CauseNoSIGTERMHandler = "no-sigterm-handler" // exit 143: SIGTERM's default action
+	CauseKilledEarly      = "killed-early"       // exit 137 before the deadline
+	CauseVanished         = "container-vanished" // ContainerStatusUnknown
+	CauseExitError        = "exit-error"         // another non-zero code
+	// stopped-before-drain
+	CauseNoPreStop        = "no-prestop"         // SIGTERM came with the Killing event
+	CausePreStopTooShort  = "prestop-too-short"  // the hook ended before the drain budget
+	CausePreStopHookError = "prestop-hook-error" // the hook failed, so SIGTERM came at once
+	CauseExitedOnItsOwn   = "exited-on-its-own"  // the container exited before any SIGTERM
+	// CauseUnknown (above) says the facts do not decide; Basis says what is missing.
+)
+
 // Finding is one problem (or notable fact) about a termination, with the measured numbers in
-// Message and a concrete change in Fix (YAML where one fits).
+// Message and a concrete change in Fix (YAML at the pod spec's level where one fits). Cause
+// names why, and Basis lists the facts that decided it.
 type Finding struct {
 	ID        FindingID `json:"id"`
 	Severity  Severity  `json:"severity"`
 	Container string    `json:"container,omitempty"`
+	Cause     string    `json:"cause,omitempty"`
+	Basis     []string  `json:"basis,omitempty"`
 	Message   string    `json:"message"`
 	Fix       string    `json:"fix,omitempty"`
+}
+
+// Measured holds the durations drainwatch measured for one pod, in seconds; recommendations are
+// sized from them. A field is absent when the facts to measure it were not seen.
+type Measured struct {
+	// EndpointLagSeconds is from the Killing event to the endpoint turning not ready (0 when the
+	// endpoint changed first).
+	EndpointLagSeconds *float64 `json:"endpointLagSeconds,omitempty"`
+	// HookSeconds is how long the preStop hook ran: its sleep, or Killing to its failure.
+	HookSeconds *float64 `json:"hookSeconds,omitempty"`
+	// AfterSIGTERMSeconds is from SIGTERM to the exit of the last main container. When
+	// AfterSIGTERMAtLeast is set the container was SIGKILLed: shutdown needed longer than this.
+	AfterSIGTERMSeconds *float64 `json:"afterSigtermSeconds,omitempty"`
+	AfterSIGTERMAtLeast bool     `json:"afterSigtermAtLeast,omitempty"`
+}
+
+// Recommendation is the change to one owner's pod template that the measurements of its pods
+// call for. A field is set only when it changes the spec; a grace period is never lowered.
+type Recommendation struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	// Container is the container whose preStop hook is set.
+	Container                     string `json:"container,omitempty"`
+	PreStopSleepSeconds           *int64 `json:"preStopSleepSeconds,omitempty"`
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+	// Findings are the finding IDs of the owner's pods this answers.
+	Findings []FindingID `json:"findings"`
+	// Basis lists the measurements behind each number.
+	Basis []string `json:"basis"`
+	// Patch is a kubectl command applying the change (strategic merge on spec.template.spec);
+	// empty when the fix is not in the pod template (Note says where it is).
+	Patch string `json:"patch,omitempty"`
+	Note  string `json:"note,omitempty"`
 }
 
 // Owner is what controls a pod: its direct owner and, for ReplicaSets, the Deployment.
@@ -172,10 +229,15 @@ type PodTimeline struct {
 	// Services are the Services whose EndpointSlices listed the pod.
 	Services []string `json:"services,omitempty"`
 	// Cause of the deletion; Reason is the DisruptionTarget or status reason behind it.
-	Cause              string     `json:"cause,omitempty"`
-	Reason             string     `json:"reason,omitempty"`
-	GracePeriodSeconds *int64     `json:"gracePeriodSeconds,omitempty"`
-	Deadline           *time.Time `json:"deadline,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// GracePeriodSeconds is the grace of this deletion (deletionGracePeriodSeconds), which a
+	// caller may have shortened; SpecGracePeriodSeconds is the pod spec's default.
+	GracePeriodSeconds     *int64 `json:"gracePeriodSeconds,omitempty"`
+	SpecGracePeriodSeconds *int64 `json:"specGracePeriodSeconds,omitempty"`
+	// Deadline is when kubelet's grace runs out: the Killing event (nanoseconds) plus the grace,
+	// else deletionTimestamp (whole seconds).
+	Deadline *time.Time `json:"deadline,omitempty"`
 	// JoinedMidway is true when the pod was already terminating when watching started.
 	JoinedMidway bool `json:"joinedMidway,omitempty"`
 	// Partial lists what could not be watched ("events", "endpointslices").
@@ -189,8 +251,12 @@ type PodTimeline struct {
 	ShutdownSeconds *float64 `json:"shutdownSeconds,omitempty"`
 	// GraceUsed is ShutdownSeconds divided by the grace period.
 	GraceUsed *float64  `json:"graceUsed,omitempty"`
+	Measured  *Measured `json:"measured,omitempty"`
 	Verdict   Verdict   `json:"verdict"`
 	Findings  []Finding `json:"findings,omitempty"`
+
+	// needs are what the findings ask of the pod spec, for the Summary's recommendations.
+	needs []findingNeed
 }
 
 // Stats are duration statistics in seconds.
@@ -224,17 +290,22 @@ type Group struct {
 
 // Summary is written once at the end: totals and one group per owner and per Service.
 type Summary struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Start      time.Time       `json:"start"`
-	End        time.Time       `json:"end"`
-	Terminated int             `json:"terminated"`
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Terminated int       `json:"terminated"`
+	// Unfinished counts pods still terminating when the watch ended (not in Terminated or
+	// Verdicts; their timelines have state terminating and verdict incomplete or worse).
+	Unfinished int             `json:"unfinished"`
 	Verdicts   map[Verdict]int `json:"verdicts"`
 	// Shutdown and GraceUsed are over every finished termination.
 	Shutdown  Stats   `json:"shutdownSeconds"`
 	GraceUsed Stats   `json:"graceUsed"`
 	Owners    []Group `json:"owners,omitempty"`
 	Services  []Group `json:"services,omitempty"`
+	// Recommendations: one per owner whose pods had a problem the pod template can fix.
+	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	// Warnings are things the watch could not see or had to drop.
 	Warnings []string `json:"warnings,omitempty"`
 }

@@ -77,6 +77,19 @@ func SummaryText(s timeline.Snapshot, width int) string {
 	for _, w := range s.Summary.Warnings {
 		line("  warning   %s", textutil.Sanitize(w))
 	}
+	for _, r := range s.Summary.Recommendations {
+		var parts []string
+		if r.PreStopSleepSeconds != nil {
+			parts = append(parts, fmt.Sprintf("preStop sleep %ds (%s)", *r.PreStopSleepSeconds, textutil.Sanitize(r.Container)))
+		}
+		if r.TerminationGracePeriodSeconds != nil {
+			parts = append(parts, fmt.Sprintf("terminationGracePeriodSeconds %d", *r.TerminationGracePeriodSeconds))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, "not in the pod template")
+		}
+		line("  recommend %s %s: %s (kubectl patch in -o text / --json)", r.Kind, textutil.Sanitize(r.Name), strings.Join(parts, ", "))
+	}
 
 	worst := worstPods(s.Pods, s.Time)
 	if len(worst) > 0 {
@@ -128,7 +141,11 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		if i == 0 {
 			line("findings:")
 		}
-		msg := fmt.Sprintf("%s (%d pod(s)): %s", textutil.Sanitize(string(x.f.ID)), x.pods, textutil.Sanitize(x.f.Message))
+		id := string(x.f.ID)
+		if x.f.Cause != "" {
+			id += " [" + x.f.Cause + "]"
+		}
+		msg := fmt.Sprintf("%s (%d pod(s)): %s", textutil.Sanitize(id), x.pods, textutil.Sanitize(x.f.Message))
 		wrapped := strings.Split(ansi.Wordwrap(msg, inner, " "), "\n")
 		if len(wrapped) > 2 {
 			wrapped = append(wrapped[:1], trunc(wrapped[1]+" …", inner))
