@@ -416,7 +416,7 @@ func TestRecommendations(t *testing.T) {
 	for i, name := range []string{"web-40a", "web-40b", "web-40c"} {
 		t0 := float64(i * 10)
 		s := newScen(name, 30, withExec(app("/app", "--on-sigterm=exit"), "sh", "-c", "sleep 1"), false).
-			deleteAt(t0+1).notReady(t0+1.8).killing(t0+1.02).exitAll(t0+2.6, 0).removeEP(t0+2.7).removed(t0+2.8)
+			deleteAt(t0+1).notReady(t0+1.8).killing(t0+1.02).exitAll(t0+2.6, 0).removeEP(t0 + 2.7).removed(t0 + 2.8)
 		deltas = append(deltas, s.deltas...)
 	}
 	sts := newScen("db-0", 10, app("/db"), false)
