@@ -94,7 +94,7 @@ func (o *Options) liveSource(ctx context.Context) (*source, error) {
 	src := &source{header: h, deltas: w.Deltas(), status: status, err: func() error { return nil }}
 	if o.UntilDone {
 		if !target.CanFinish() {
-			return nil, usageErr("--until-done needs a target that finishes (deploy/, node/, pod/ ...); %s never does", target.Display)
+			return nil, usageErr("--until-done needs a target that finishes (deploy/, sts/, node/, pod/); %s never does", target.Display)
 		}
 		src.done = w.Done()
 	}

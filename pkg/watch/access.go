@@ -54,8 +54,11 @@ func requiredResources(t *Target) (pods resourceRef, optional []resourceRef) {
 	if t.Node != "" {
 		optional = append(optional, resourceRef{resource: "nodes"})
 	}
-	if t.Kind == KindDeployment {
+	switch t.Kind {
+	case KindDeployment:
 		optional = append(optional, resourceRef{group: "apps", resource: "deployments", namespace: t.Namespace})
+	case KindStatefulSet:
+		optional = append(optional, resourceRef{group: "apps", resource: "statefulsets", namespace: t.Namespace})
 	}
 	return pods, optional
 }
@@ -136,7 +139,7 @@ func checkAccess(ctx context.Context, client kubernetes.Interface, t *Target, se
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: rollout revisions are unknown", what))
 		case "nodes":
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: cordoning is not visible and --until-done cannot tell when the drain ends", what))
-		case "deployments":
+		case "deployments", "statefulsets":
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: --until-done cannot tell when the rollout ends", what))
 		}
 	}

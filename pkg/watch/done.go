@@ -18,8 +18,9 @@ type doneTracker struct {
 
 	pods       map[types.UID]*corev1.Pod
 	rsRevision map[string]string // ReplicaSet name -> deployment.kubernetes.io/revision
-	deployment *appsv1.Deployment
-	deployGone bool
+	deployment  *appsv1.Deployment
+	statefulSet *appsv1.StatefulSet
+	deployGone  bool
 	node       *corev1.Node
 	podSeen    bool
 	podGone    bool
@@ -74,13 +75,18 @@ func (d *doneTracker) observe(delta timeline.Delta) {
 	}
 }
 
-// observeDeployment updates the state with the target Deployment.
-func (d *doneTracker) observeDeployment(dep *appsv1.Deployment, deleted bool) {
+// observeWorkload updates the state with the target Deployment or StatefulSet.
+func (d *doneTracker) observeWorkload(obj any, deleted bool) {
+	d.deployment, d.statefulSet, d.deployGone = nil, nil, deleted
 	if deleted {
-		d.deployment, d.deployGone = nil, true
 		return
 	}
-	d.deployment, d.deployGone = dep, false
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		d.deployment = o
+	case *appsv1.StatefulSet:
+		d.statefulSet = o
+	}
 }
 
 // check reports true exactly once: the first time, after sync, that the target is finished.
@@ -90,7 +96,7 @@ func (d *doneTracker) check() bool {
 	}
 	var done bool
 	switch d.kind {
-	case KindDeployment:
+	case KindDeployment, KindStatefulSet:
 		complete := d.rolloutComplete()
 		if !complete {
 			d.armed = true
@@ -113,6 +119,9 @@ func (d *doneTracker) rolloutComplete() bool {
 	if d.deployGone {
 		// The Deployment was deleted: it is over once its pods are gone.
 		return len(d.pods) == 0
+	}
+	if d.statefulSet != nil {
+		return d.statefulSetComplete()
 	}
 	dep := d.deployment
 	if dep == nil {
@@ -142,6 +151,30 @@ func (d *doneTracker) rolloutComplete() bool {
 			if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == KindReplicaSet && ref.Name != newRS {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// statefulSetComplete is kubectl rollout status's condition for a RollingUpdate StatefulSet,
+// plus no terminating pod left.
+func (d *doneTracker) statefulSetComplete() bool {
+	sts := d.statefulSet
+	want := int32(1)
+	if sts.Spec.Replicas != nil {
+		want = *sts.Spec.Replicas
+	}
+	st := sts.Status
+	if st.ObservedGeneration < sts.Generation || st.UpdateRevision == "" || st.UpdateRevision != st.CurrentRevision ||
+		st.UpdatedReplicas != want || st.ReadyReplicas != want || st.Replicas != want {
+		return false
+	}
+	for _, p := range d.pods {
+		if p.DeletionTimestamp != nil {
+			return false
+		}
+		if !finished(p) && p.Labels[appsv1.ControllerRevisionHashLabelKey] != st.UpdateRevision {
+			return false
 		}
 	}
 	return true

@@ -139,9 +139,9 @@ func run(t *testing.T, d *doneTracker, steps []step) {
 		case s.delta != nil:
 			d.observe(*s.delta)
 		case s.deploy != nil:
-			d.observeDeployment(s.deploy, false)
+			d.observeWorkload(s.deploy, false)
 		case s.undeploy:
-			d.observeDeployment(nil, true)
+			d.observeWorkload(nil, true)
 		case s.sync:
 			d.synced = true
 		}
@@ -219,7 +219,49 @@ func TestDonePod(t *testing.T) {
 
 func TestDoneNeverForOtherTargets(t *testing.T) {
 	p := newPod("shop", "web-1", nil)
-	run(t, newDoneTracker(&Target{Kind: KindStatefulSet, Name: "db"}), []step{
+	run(t, newDoneTracker(&Target{Kind: KindDaemonSet, Name: "db"}), []step{
 		podDelta(timeline.Added, p), {sync: true}, podDelta(timeline.Deleted, p),
 	})
+}
+
+func TestDoneStatefulSet(t *testing.T) {
+	sts := func(current, update string, updated, ready int32) *appsv1.StatefulSet {
+		return &appsv1.StatefulSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", Generation: 2},
+			Spec:       appsv1.StatefulSetSpec{Replicas: ptr.To(int32(2))},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, Replicas: 2, ReadyReplicas: ready, UpdatedReplicas: updated,
+				CurrentRevision: current, UpdateRevision: update},
+		}
+	}
+	pod := func(name, rev string) *corev1.Pod {
+		return newPod("shop", name, map[string]string{appsv1.ControllerRevisionHashLabelKey: rev})
+	}
+	d := newDoneTracker(&Target{Kind: KindStatefulSet, Name: "db"})
+	steps := []struct {
+		obj  *appsv1.StatefulSet
+		pod  *corev1.Pod
+		done bool
+	}{
+		{pod: pod("db-0", "db-1")},
+		{pod: pod("db-1", "db-1")},
+		{obj: sts("db-1", "db-1", 2, 2)}, // rolled out before watching: waits for the next
+		{obj: sts("db-1", "db-2", 0, 2)},
+		{pod: terminating(pod("db-1", "db-1"))},
+		{pod: pod("db-1", "db-2")},
+		{obj: sts("db-1", "db-2", 1, 2)},
+		{pod: pod("db-0", "db-2")},
+		{obj: sts("db-2", "db-2", 2, 1)}, // not all ready yet
+		{obj: sts("db-2", "db-2", 2, 2), done: true},
+	}
+	for i, s := range steps {
+		d.synced = i >= 2 // the informers list the pods and the StatefulSet, then sync
+		if s.obj != nil {
+			d.observeWorkload(s.obj, false)
+		} else {
+			d.observe(timeline.Delta{Type: timeline.Modified, Pod: s.pod})
+		}
+		if got := d.check(); got != s.done {
+			t.Fatalf("step %d: done = %v, want %v", i, got, s.done)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
@@ -49,9 +48,9 @@ func (s *stream) push(d timeline.Delta) {
 }
 
 // deployment feeds the target Deployment to the done check; it is not a delta.
-func (s *stream) deployment(dep *appsv1.Deployment, deleted bool) {
+func (s *stream) workload(obj any, deleted bool) {
 	s.mu.Lock()
-	s.tracker.observeDeployment(dep, deleted)
+	s.tracker.observeWorkload(obj, deleted)
 	s.checkLocked()
 	s.mu.Unlock()
 	s.signal()

@@ -125,11 +125,11 @@ type Target struct {
 	Node string
 }
 
-// CanFinish reports whether Watcher.Done can ever close for this target: a Deployment (rollout
-// complete), a node (drained) or a pod (removed).
+// CanFinish reports whether Watcher.Done can ever close for this target: a Deployment or
+// StatefulSet (rollout complete), a node (drained) or a pod (removed).
 func (t *Target) CanFinish() bool {
 	switch t.Kind {
-	case KindDeployment, KindNode, KindPod:
+	case KindDeployment, KindStatefulSet, KindNode, KindPod:
 		return true
 	}
 	return false

@@ -37,6 +37,8 @@ func trim(obj any) (any, error) {
 		return trimNode(o), nil
 	case *appsv1.Deployment:
 		return trimDeployment(o), nil
+	case *appsv1.StatefulSet:
+		return trimStatefulSet(o), nil
 	}
 	return obj, nil
 }
@@ -211,6 +213,23 @@ func trimDeployment(d *appsv1.Deployment) *appsv1.Deployment {
 	}
 }
 
+func trimStatefulSet(s *appsv1.StatefulSet) *appsv1.StatefulSet {
+	m := trimMeta(s.ObjectMeta)
+	m.Generation = s.Generation
+	return &appsv1.StatefulSet{
+		ObjectMeta: m,
+		Spec:       appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas},
+		Status: appsv1.StatefulSetStatus{
+			ObservedGeneration: s.Status.ObservedGeneration,
+			Replicas:           s.Status.Replicas,
+			ReadyReplicas:      s.Status.ReadyReplicas,
+			UpdatedReplicas:    s.Status.UpdatedReplicas,
+			CurrentRevision:    s.Status.CurrentRevision,
+			UpdateRevision:     s.Status.UpdateRevision,
+		},
+	}
+}
+
 // unchanged reports whether an update changed nothing the timeline reads: the same trimmed
 // object under a new resourceVersion (a relist, or a change only to dropped fields such as a
 // node heartbeat). Such updates are not passed on.
@@ -230,6 +249,8 @@ func unchanged(oldObj, newObj any) bool {
 	case *corev1.Node:
 		return sameExceptVersion(o, newObj)
 	case *appsv1.Deployment:
+		return sameExceptVersion(o, newObj)
+	case *appsv1.StatefulSet:
 		return sameExceptVersion(o, newObj)
 	}
 	return false

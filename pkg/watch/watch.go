@@ -135,8 +135,8 @@ func NewForClient(client kubernetes.Interface, target *Target, opts Options) *Wa
 // Start ends and every informer has stopped (or when Start fails).
 func (w *Watcher) Deltas() <-chan timeline.Delta { return w.out }
 
-// Done is closed when the target has finished: a Deployment's rollout completed (one that was
-// in progress while watching: an already rolled-out Deployment waits for its next rollout), a
+// Done is closed when the target has finished: a Deployment's or StatefulSet's rollout completed
+// (one that was in progress while watching: an already rolled-out one waits for its next), a
 // node drained (cordoned, only DaemonSet and mirror pods left), a pod removed. It closes in
 // stream order: every delta before it has been received from Deltas. It never closes for
 // targets where Target.CanFinish is false.
@@ -285,6 +285,10 @@ func (w *Watcher) informers(acc *access) []*informer {
 		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
 		add("deployments", f, f.Apps().V1().Deployments().Informer())
 	}
+	if t.Kind == KindStatefulSet && acc.allowed("statefulsets.apps") {
+		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
+		add("statefulsets", f, f.Apps().V1().StatefulSets().Informer())
+	}
 	return infs
 }
 
@@ -340,7 +344,10 @@ func (w *Watcher) emit(in *informer, d timeline.Delta, obj any) {
 	case *corev1.Node:
 		d.Node = o
 	case *appsv1.Deployment:
-		w.stream.deployment(o, d.Type == timeline.Deleted)
+		w.stream.workload(o, d.Type == timeline.Deleted)
+		return
+	case *appsv1.StatefulSet:
+		w.stream.workload(o, d.Type == timeline.Deleted)
 		return
 	default:
 		w.warn(fmt.Sprintf("ignored an unexpected %T from the %s informer", obj, in.name))
@@ -423,7 +430,7 @@ func counts(infs []*informer, pendingMark bool) string {
 	listed := map[string]int64{}
 	pending := map[string]bool{}
 	for _, in := range infs {
-		if in.dropped || in.name == "deployments" || in.name == "nodes" {
+		if in.dropped || in.name == "deployments" || in.name == "statefulsets" || in.name == "nodes" {
 			continue // one object each: not worth a count
 		}
 		if _, seen := listed[in.name]; !seen {
