@@ -152,10 +152,18 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 			return
 		}
 		if c := tm.ctr(name); c != nil && !c.sidecar {
-			// A failed hook does not stop the kill: kubelet goes on to SIGTERM at once with
-			// the grace that is left (killContainer).
 			ft := t
 			c.hookFailed = &ft
+			if c.killing != nil && tm.grace != nil && ranThroughGrace(c, ev, t, *tm.grace) {
+				// Kubelet waits for a hook at most the grace period, then sends SIGTERM; the
+				// kill then ends the hook, which reports that as a failure.
+				c.hookCutOff = true
+				tm.marks[len(tm.marks)-1].Detail += "; the hook was still running when the grace period ran out: cut off by the kill, not a failure of its own"
+				e.setSIGTERM(tm, c, c.killing.Add(time.Duration(*tm.grace)*time.Second), "kubelet stopped waiting for the preStop hook at the grace period")
+				return
+			}
+			// A failed hook does not stop the kill: kubelet goes on to SIGTERM at once with
+			// the grace that is left (killContainer).
 			e.setSIGTERM(tm, c, t, "the preStop hook failed: kubelet sends SIGTERM right after")
 		}
 	case "Unhealthy":
@@ -204,6 +212,16 @@ func (e *Engine) sigterm(tm *termState, c *ctrState, at time.Time, why string) {
 		m.Detail += "; " + why
 	}
 	tm.add("sigterm/"+c.name, m)
+}
+
+// ranThroughGrace says whether a FailedPreStopHook came once the grace period was over, by the
+// node's clock when the events carry nanoseconds, else by receive times.
+func ranThroughGrace(c *ctrState, ev *corev1.Event, t time.Time, grace int64) bool {
+	g := time.Duration(grace) * time.Second
+	if at := nameTime(ev); at != nil && c.killingAt != nil {
+		return at.Sub(*c.killingAt) >= g-time.Second
+	}
+	return t.Sub(*c.killing) >= g-500*time.Millisecond
 }
 
 // setSIGTERM puts the SIGTERM mark of c at t (estimated) unless one at or before t exists.

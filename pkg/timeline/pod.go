@@ -72,8 +72,11 @@ type ctrState struct {
 	// killingAt is the Killing event's own time when its name carries nanoseconds (the node's
 	// clock, as finishedAt): the start of kubelet's grace count.
 	killingAt *time.Time
-	// hookFailed is when the preStop hook was reported failed (local clock).
+	// hookFailed is when the preStop hook was reported failed (local clock); hookCutOff says
+	// it failed only because it still ran when the grace period was over (kubelet stopped
+	// waiting and the kill ended it), which is not a failure of its own.
 	hookFailed *time.Time
+	hookCutOff bool
 	exited     bool
 	exitLoc    time.Time
 	code       int32

@@ -40,6 +40,9 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 		if m.Type != MarkPreStopFailed {
 			continue
 		}
+		if c := tm.ctr(m.Container); c != nil && c.hookCutOff {
+			continue // the kill ended the hook; sigkill-at-deadline names the hook as cause
+		}
 		ch := specChange{container: m.Container, replace: "exec", sleep: ptrTo(ceilSeconds(e.cfg.DrainBudget))}
 		if c := tm.ctr(m.Container); c != nil {
 			ch.sidecar, ch.replace = c.sidecar, c.handlerField()
@@ -124,6 +127,8 @@ func primary(tm *termState) *ctrState {
 // hookSeconds is how long a container's preStop hook ran: its sleep, or Killing to its failure.
 func hookSeconds(c *ctrState) (float64, bool) {
 	switch {
+	case c.hookCutOff && c.sleep != nil:
+		return c.sleep.Seconds(), true
 	case c.hookFailed != nil && c.killing != nil:
 		return math.Max(0, c.hookFailed.Sub(*c.killing).Seconds()), true
 	case c.sleep != nil:
@@ -443,7 +448,7 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 	switch {
 	case s.m.Type == MarkContainerExited && c.killing != nil && s.m.Time.Before(*c.killing):
 		f.Cause = CauseExitedOnItsOwn
-	case c.hookFailed != nil:
+	case c.hookFailed != nil && !c.hookCutOff:
 		f.Cause = CausePreStopHookError
 	case !c.hasHook:
 		f.Cause = CauseNoPreStop

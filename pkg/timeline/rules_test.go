@@ -44,11 +44,12 @@ var causeScenarios = []scenarioCase{
 	},
 	{
 		// exec `sleep 8` with a 5 s grace: kubelet waits 5 s for the hook, then SIGTERM with its
-		// 2 s minimum, SIGKILL at Killing + 7 s.
+		// 2 s minimum, SIGKILL at Killing + 7 s. The kill ends the hook, which kubelet reports
+		// as FailedPreStopHook (seen on the real cluster): that is no failure of the hook's own.
 		name: "prestop-consumed-grace",
 		build: func() *scen {
 			return newScen("web-21", 5, withExec(app("/app", "--on-sigterm=drain"), "sleep", "8"), false).
-				deleteAt(1).notReady(1.05).killing(1.02).
+				deleteAt(1).notReady(1.05).killing(1.02).event(8.06, "FailedPreStopHook", "app", "PreStopHook failed").
 				exit(8.3, map[string]int32{"app": 137}, nil, map[string]float64{"app": 8.05}).removeEP(8.4).removed(8.5)
 		},
 		verdict:  VerdictKilled,

@@ -49,9 +49,23 @@ type app struct {
 	grace   int64
 	// nodeSelector pins the pods, e.g. to one node.
 	nodeSelector map[string]string
+	// sidecar, when set, is the command of a native sidecar "proxy" (an init container with
+	// restartPolicy Always).
+	sidecar []string
+	// statefulSet deploys a StatefulSet instead of a Deployment.
+	statefulSet bool
 }
 
-func (a app) deployment(ns string) *appsv1.Deployment {
+// kind is the workload's kubectl resource name.
+func (a app) kind() string {
+	if a.statefulSet {
+		return "statefulset"
+	}
+	return "deployment"
+}
+
+// podTemplate is the pod of every scenario's workload.
+func (a app) podTemplate() corev1.PodTemplateSpec {
 	labels := map[string]string{"app": a.name}
 	c := corev1.Container{
 		Name:            "app",
@@ -78,6 +92,25 @@ func (a app) deployment(ns string) *appsv1.Deployment {
 	if grace == 0 {
 		grace = 30
 	}
+	spec := corev1.PodSpec{
+		Containers:                    []corev1.Container{c},
+		TerminationGracePeriodSeconds: ptr.To(grace),
+		NodeSelector:                  a.nodeSelector,
+		// No cluster DNS and no API access needed: avoids DNS warning events and
+		// token volumes that only slow pod start-up.
+		DNSPolicy:                    corev1.DNSDefault,
+		AutomountServiceAccountToken: ptr.To(false),
+		EnableServiceLinks:           ptr.To(false),
+	}
+	if a.sidecar != nil {
+		spec.InitContainers = []corev1.Container{{Name: "proxy", Image: appImage, ImagePullPolicy: corev1.PullNever,
+			Command: a.sidecar, RestartPolicy: ptr.To(corev1.ContainerRestartPolicyAlways)}}
+	}
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec}
+}
+
+func (a app) deployment(ns string) *appsv1.Deployment {
+	labels := map[string]string{"app": a.name}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
@@ -90,19 +123,21 @@ func (a app) deployment(ns string) *appsv1.Deployment {
 					MaxSurge:       ptr.To(intstr.FromInt32(1)),
 				},
 			},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					Containers:                    []corev1.Container{c},
-					TerminationGracePeriodSeconds: ptr.To(grace),
-					NodeSelector:                  a.nodeSelector,
-					// No cluster DNS and no API access needed: avoids DNS warning events and
-					// token volumes that only slow pod start-up.
-					DNSPolicy:                    corev1.DNSDefault,
-					AutomountServiceAccountToken: ptr.To(false),
-					EnableServiceLinks:           ptr.To(false),
-				},
-			},
+			Template: a.podTemplate(),
+		},
+	}
+}
+
+func (a app) statefulSetObject(ns string) *appsv1.StatefulSet {
+	labels := map[string]string{"app": a.name}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: a.name, Namespace: ns, Labels: labels},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            ptr.To(a.replicas),
+			Selector:            &metav1.LabelSelector{MatchLabels: labels},
+			ServiceName:         a.name,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Template:            a.podTemplate(),
 		},
 	}
 }
@@ -228,15 +263,39 @@ func (s *scenario) deploy(a app) []corev1.Pod {
 	if _, err := env.client.CoreV1().Services(s.ns).Create(ctx, a.service(s.ns), metav1.CreateOptions{}); err != nil {
 		s.t.Fatalf("create service: %v", err)
 	}
-	if _, err := env.client.AppsV1().Deployments(s.ns).Create(ctx, a.deployment(s.ns), metav1.CreateOptions{}); err != nil {
+	if a.statefulSet {
+		if _, err := env.client.AppsV1().StatefulSets(s.ns).Create(ctx, a.statefulSetObject(s.ns), metav1.CreateOptions{}); err != nil {
+			s.t.Fatalf("create statefulset: %v", err)
+		}
+	} else if _, err := env.client.AppsV1().Deployments(s.ns).Create(ctx, a.deployment(s.ns), metav1.CreateOptions{}); err != nil {
 		s.t.Fatalf("create deployment: %v", err)
 	}
-	s.waitRolledOut(a.name, a.replicas)
+	s.waitSettled(a)
 	s.eventually(fmt.Sprintf("%d ready endpoints of %s", a.replicas, a.name), 60*time.Second, func() (bool, error) {
 		n, err := readyEndpoints(ctx, s.ns, a.name)
 		return n == int(a.replicas), err
 	})
 	return s.pods(a.name)
+}
+
+// waitSettled waits until the workload is rolled out (kubectl rollout status) and no pod of
+// it is left terminating, so that the next drainwatch run sees only its own rollout.
+func (s *scenario) waitSettled(a app) {
+	s.t.Helper()
+	if !a.statefulSet {
+		s.waitRolledOut(a.name, a.replicas)
+		return
+	}
+	s.kubectl("rollout", "status", "statefulset/"+a.name, "-n", s.ns, "--timeout", "120s")
+	s.eventually("statefulset "+a.name+" settled", 120*time.Second, func() (bool, error) {
+		pods := s.pods(a.name)
+		for _, p := range pods {
+			if p.DeletionTimestamp != nil {
+				return false, nil
+			}
+		}
+		return len(pods) == int(a.replicas), nil
+	})
 }
 
 // waitRolledOut waits until the Deployment's current ReplicaSet has every replica available

@@ -33,14 +33,22 @@ func watchArgs(target, ns string) []string {
 // pods, drainwatch's output and the traffic result.
 func rollout(t *testing.T, s *scenario, a app, record string, beforeRollout func(), extra ...string) ([]string, output, traffic.Result) {
 	t.Helper()
-	old := podNames(s.deploy(a))
+	s.deploy(a)
 	if beforeRollout != nil {
 		beforeRollout()
 	}
+	return restart(t, s, a, record, extra...)
+}
+
+// restart rolls the deployed workload a out again (kubectl rollout restart) while traffic flows
+// and drainwatch watches it.
+func restart(t *testing.T, s *scenario, a app, record string, extra ...string) ([]string, output, traffic.Result) {
+	t.Helper()
+	old := podNames(s.pods(a.name))
 	stopTraffic := s.startTraffic(a.name)
-	dw := s.startDrainwatch(append(append(watchArgs("deploy/"+a.name, s.ns), recordArgs(record)...), extra...)...)
+	dw := s.startDrainwatch(append(append(watchArgs(a.kind()+"/"+a.name, s.ns), recordArgs(record)...), extra...)...)
 	began := time.Now()
-	s.kubectl("rollout", "restart", "deploy/"+a.name, "-n", s.ns)
+	s.kubectl("rollout", "restart", a.kind()+"/"+a.name, "-n", s.ns)
 	out := dw.wait(4 * time.Minute)
 	res := stopTraffic()
 	t.Logf("rollout of %d pods watched for %s (drainwatch ran %s)", len(old), time.Since(began).Round(100*time.Millisecond), out.Duration.Round(100*time.Millisecond))
