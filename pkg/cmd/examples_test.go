@@ -31,6 +31,12 @@ var examples = []struct {
 	{"sigkill-deadline.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CausePID1IgnoresSIGTERM},
 	{"prestop-failed.ndjson", timeline.VerdictFailed, timeline.FindingPreStopFailed, timeline.CauseDelete, ExitNotGraceful, ""},
 	{"drain.ndjson", timeline.VerdictGraceful, "", timeline.CauseEviction, ExitOK, ""},
+	{"grace-shortened.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CauseGraceShortened},
+	{"prestop-consumed-grace.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CausePreStopConsumedGrace},
+	{"slow-shutdown.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CauseSlowShutdown},
+	{"exit-143.ndjson", timeline.VerdictFailed, timeline.FindingNonZeroExit, timeline.CauseDelete, ExitNotGraceful, timeline.CauseNoSIGTERMHandler},
+	{"sidecar-pid1.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CausePID1IgnoresSIGTERM},
+	{"statefulset-no-prestop.ndjson", timeline.VerdictAtRisk, timeline.FindingStoppedBeforeDrain, timeline.CauseDelete, ExitNotGraceful, timeline.CauseNoPreStop},
 }
 
 func TestExamples(t *testing.T) {

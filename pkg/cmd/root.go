@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -74,6 +75,7 @@ type Options struct {
 	JSON          bool
 	Output        string
 	Record        string
+	Overwrite     bool
 	Replay        string
 	Report        string
 	Speed         float64
@@ -166,7 +168,8 @@ seen end to end); 2 usage, connection or permission error; 3 the recording could
 	f.BoolVar(&o.JSON, "json", false, "Write JSON lines: one PodTimeline per pod as its termination completes, then one Summary (same as -o json).")
 	f.StringVarP(&o.Output, "output", "o", "", "Output: tui, json or text. Default: tui on a terminal, text otherwise.")
 	f.StringVar(&o.Record, "record", "", "Also write every received change to FILE (NDJSON), for --replay or a bug report.")
-	f.StringVar(&o.Replay, "replay", "", "Read changes from a recording made with --record instead of a cluster.")
+	f.BoolVar(&o.Overwrite, "overwrite", false, "Let --record replace an existing file (without it, an existing file is refused).")
+	f.StringVar(&o.Replay, "replay", "", "Read changes from a recording made with --record instead of a cluster (- reads standard input). Lines longer than 16 MiB are refused.")
 	f.StringVar(&o.Report, "report", "", "When done, write a self-contained HTML report to FILE.")
 	f.Float64Var(&o.Speed, "speed", 1, "Playback speed of --replay in the TUI (2 = twice as fast); other outputs replay at once.")
 	f.DurationVar(&o.DrainBudget, "drain-budget", o.DrainBudget, "Time load balancers and kube-proxy need after an endpoint turns not ready; a pod that stops serving sooner is at risk.")
@@ -209,6 +212,12 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// Limits of --speed: beyond them a replay either never ends or is instant anyway.
+const (
+	minSpeed = 0.01
+	maxSpeed = 1000.0
+)
+
 // Validate checks flag combinations.
 func (o *Options) Validate() error {
 	switch o.Output {
@@ -221,11 +230,14 @@ func (o *Options) Validate() error {
 	default:
 		return usageErr("unknown --color %q: use auto, always or never", o.Color)
 	}
-	if o.DrainBudget < 0 {
-		return usageErr("--drain-budget must not be negative")
+	if o.DrainBudget <= 0 {
+		return usageErr("--drain-budget must be greater than 0 (e.g. 5s): it is how long load balancers need after an endpoint turns not ready")
 	}
-	if o.Speed <= 0 {
-		return usageErr("--speed must be greater than 0")
+	if math.IsNaN(o.Speed) || o.Speed < minSpeed || o.Speed > maxSpeed {
+		return usageErr("--speed must be between %g and %g (2 plays twice as fast)", minSpeed, maxSpeed)
+	}
+	if o.Output == OutputTUI && !o.isTerminal(o.Out) {
+		return usageErr("-o tui needs a terminal on standard output: use -o text or --json when the output is piped or redirected")
 	}
 	if o.Timeout < 0 {
 		return usageErr("--timeout must not be negative")
@@ -237,6 +249,12 @@ func (o *Options) Validate() error {
 		if o.Record != "" {
 			return usageErr("--record and --replay cannot be combined")
 		}
+		if o.ConfigFlags.Namespace != nil && *o.ConfigFlags.Namespace != "" {
+			return usageErr("-n filters a live watch; --replay replays the whole recording: drop -n")
+		}
+	}
+	if err := o.checkFiles(); err != nil {
+		return err
 	}
 	if o.AllNamespaces && len(o.args) > 0 {
 		return usageErr("-A watches every namespace: it cannot be combined with TYPE/NAME")
@@ -257,7 +275,8 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if o.Timeout > 0 {
+	if o.Timeout > 0 && o.Replay == "" {
+		// A replay's --timeout is in the recording's time (replaySource).
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()

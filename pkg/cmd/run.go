@@ -31,9 +31,13 @@ type source struct {
 
 // replaySource reads a recording; in the TUI it plays back at --speed, elsewhere at once.
 func (o *Options) replaySource(ctx context.Context) (*source, error) {
-	f, err := os.Open(o.Replay)
-	if err != nil {
-		return nil, &ExitError{Code: ExitRecording, Err: fmt.Errorf("cannot open recording: %v", oneLine(err))}
+	var f io.ReadCloser = io.NopCloser(o.In)
+	if o.Replay != "-" {
+		file, err := os.Open(o.Replay)
+		if err != nil {
+			return nil, &ExitError{Code: ExitRecording, Err: fmt.Errorf("cannot open recording: %v", oneLine(err))}
+		}
+		f = file
 	}
 	rd, h, err := record.NewReader(f)
 	if err != nil {
@@ -47,7 +51,13 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 	go func() {
 		defer close(deltas)
 		defer f.Close()
-		var prev time.Time
+		var prev, first time.Time
+		clamped := 0
+		defer func() {
+			if clamped > 0 {
+				sendStatus(ctx, status, fmt.Sprintf("warning: %s: %d change(s) had times out of order or impossible; each was set to the time of the change before it", o.Replay, clamped))
+			}
+		}()
 		for {
 			d, err := rd.Next()
 			if err == io.EOF {
@@ -58,6 +68,24 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 			}
 			if err != nil {
 				rerr = &ExitError{Code: ExitRecording, Err: fmt.Errorf("%s: %v", o.Replay, err)}
+				return
+			}
+			if bad := d.Time.Year() < 2000 || d.Time.Year() > 2200; bad || d.Time.Before(prev) {
+				// A recording is written in receive order; a time before the previous one, or
+				// one no clock gives, was edited or damaged.
+				clamped++
+				switch {
+				case !prev.IsZero():
+					d.Time = prev
+				case bad:
+					d.Time = h.Start
+				}
+			}
+			if first.IsZero() {
+				first = d.Time
+			}
+			if o.Timeout > 0 && d.Time.Sub(first) > o.Timeout {
+				sendStatus(ctx, status, fmt.Sprintf("--timeout %s reached in the recording's time", o.Timeout))
 				return
 			}
 			if pace && !prev.IsZero() && d.Time.After(prev) {

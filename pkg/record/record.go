@@ -75,6 +75,10 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
+// MaxLineBytes bounds one line of a recording: a longer line (or a file with no newline, such as
+// /dev/zero) is a CorruptError, so reading never holds more than this in memory.
+const MaxLineBytes = 16 << 20
+
 // Reader reads a recording.
 type Reader struct {
 	r    *bufio.Reader
@@ -107,7 +111,7 @@ func NewReader(r io.Reader) (*Reader, Header, error) {
 // next returns the next non-empty line and whether it ended with a newline.
 func (r *Reader) next() ([]byte, bool, error) {
 	for {
-		b, err := r.r.ReadBytes('\n')
+		b, err := r.readLine()
 		if len(b) == 0 && err != nil {
 			return nil, false, err
 		}
@@ -122,6 +126,21 @@ func (r *Reader) next() ([]byte, bool, error) {
 		}
 		if !complete {
 			return nil, false, io.EOF
+		}
+	}
+}
+
+// readLine is bufio's ReadBytes('\n') with MaxLineBytes as the limit.
+func (r *Reader) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.r.ReadSlice('\n')
+		if len(line)+len(chunk) > MaxLineBytes {
+			return nil, &CorruptError{Line: r.line + 1, Err: fmt.Errorf("line longer than %d MiB: not a drainwatch recording", MaxLineBytes>>20)}
+		}
+		line = append(line, chunk...)
+		if err != bufio.ErrBufferFull {
+			return line, err
 		}
 	}
 }

@@ -118,3 +118,32 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// A file without newlines (/dev/zero) or with a huge line is refused at the limit, naming the
+// line, instead of being read into memory.
+func TestLineLimit(t *testing.T) {
+	var b bytes.Buffer
+	w, err := NewWriter(&b, Header{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Flush()
+	b.Write(bytes.Repeat([]byte{'x'}, MaxLineBytes+10))
+	rd, _, err := NewReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rd.Next()
+	var ce *CorruptError
+	if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("err %v; want a CorruptError on line 2 about the length", err)
+	}
+	_, _, err = NewReader(io.LimitReader(zeros{}, 2*MaxLineBytes))
+	if !errors.As(err, &ce) || ce.Line != 1 {
+		t.Fatalf("zeros: err %v; want a CorruptError on line 1", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

@@ -41,7 +41,7 @@ type markRow struct {
 }
 
 type findingView struct {
-	ID, Severity, Container, Message string
+	ID, Severity, Container, Message, Cause string
 	// FixAnchor and FixNum point at the fix in the list of fixes. Small reports also show the
 	// fix itself under the finding, in the element FixElem.
 	FixAnchor string
@@ -89,7 +89,7 @@ func (pc podContext) build(i int, pt timeline.PodTimeline) podView {
 	}
 	ref := podRef{Anchor: pv.Anchor, Name: pv.Name}
 	for i, f := range pt.Findings {
-		fv := findingView{ID: string(f.ID), Severity: string(f.Severity), Container: f.Container, Message: f.Message}
+		fv := findingView{ID: string(f.ID), Severity: string(f.Severity), Container: f.Container, Message: f.Message, Cause: f.Cause}
 		if f.Fix != "" {
 			fv.FixAnchor, fv.FixNum = pc.fixes.add(f, ref)
 			if pc.small {

@@ -463,6 +463,9 @@ func finding(f findingView) g.Node {
 	if f.Container != "" {
 		container = " (" + f.Container + ")"
 	}
+	if f.Cause != "" {
+		container += " [" + f.Cause + "]"
+	}
 	return g.Group{nl, h.Li(h.Class("sev-"+f.Severity), h.Span(h.Class("sev"), g.Text(f.Severity)), g.Text(" "), h.Code(g.Text(f.ID)),
 		g.Text(container+": "+f.Message),
 		g.If(f.FixAnchor != "", g.Group{g.Text(" "), h.A(h.Href("#"+f.FixAnchor), g.Text("Fix "+strconv.Itoa(f.FixNum)))}),

@@ -256,8 +256,14 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 		if f.Container != "" {
 			head += st.dim.Render(" [" + textutil.Sanitize(f.Container) + "]")
 		}
+		if f.Cause != "" {
+			head += " " + st.label.Render("cause: "+textutil.Sanitize(f.Cause))
+		}
 		add(head)
 		wrap(4, textutil.Sanitize(f.Message), plain)
+		for _, b := range f.Basis {
+			wrap(6, "· "+textutil.Sanitize(b), func(s ...string) string { return st.dim.Render(strings.Join(s, " ")) })
+		}
 		if f.Fix != "" {
 			add("    " + st.label.Render("fix:"))
 			for _, l := range strings.Split(strings.TrimRight(textutil.SanitizeMultiline(f.Fix), "\n"), "\n") {

@@ -45,9 +45,14 @@ func TestDeleteShortensGrace(t *testing.T) {
 		t.Errorf("fix %q: want the caller's --grace-period named and the spec left alone", f.Fix)
 	}
 	wantExit(t, tl, "app", 137)
-	// Ground truth: killed 2 s in, before the load balancer's delay had passed.
-	if res.Failed(victim) == 0 {
-		t.Errorf("%s: killed at the shortened deadline, yet no request to it failed (%+v)", victim, res.Pods[victim])
+	// Ground truth: killed 2 s after Killing. When that came before the load balancer's delay had
+	// passed (kubelet may start the kill a second or more after the deletion), requests failed.
+	if gap := gapOf(tl); gap < res.PropagationDelay-200*time.Millisecond {
+		if res.Failed(victim) == 0 {
+			t.Errorf("%s: killed %s after its endpoint turned not ready, within the load balancer's %s, yet no request to it failed (%+v)", victim, gap, res.PropagationDelay, res.Pods[victim])
+		}
+	} else {
+		t.Logf("%s: killed %s after its endpoint turned not ready, after the load balancer's %s: no ground truth for the traffic", victim, gap, res.PropagationDelay)
 	}
 	for _, r := range out.Summary.Recommendations {
 		if r.TerminationGracePeriodSeconds != nil {

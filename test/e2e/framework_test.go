@@ -714,10 +714,10 @@ func finding(tl timeline.PodTimeline, id timeline.FindingID) *timeline.Finding {
 
 // recordArgs adds --record for the scenarios whose recordings are the project's examples.
 func recordArgs(name string) []string {
-	if env.recordDir == "" {
+	if env.recordDir == "" || name == "" {
 		return nil
 	}
-	return []string{"--record", filepath.Join(env.recordDir, name+".ndjson")}
+	return []string{"--record", filepath.Join(env.recordDir, name+".ndjson"), "--overwrite"}
 }
 
 // syncBuffer collects lines written by one goroutine and read by others.
