@@ -129,8 +129,9 @@ const example = `  # Watch a rollout: one live timeline per terminating pod (a T
 func NewCmdDrainwatch(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
 	cmd := &cobra.Command{
-		Use: "drainwatch [TYPE/NAME | TYPE NAME]",
-		// The plugin is run as kubectl-drainwatch but used as "kubectl drainwatch".
+		// The name is the binary's, so that shell completion registers for kubectl-drainwatch;
+		// help shows it as it is used, "kubectl drainwatch".
+		Use:         "kubectl-drainwatch [TYPE/NAME | TYPE NAME]",
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl drainwatch"},
 		Short:       "Watch pods terminate and tell whether they drained traffic and shut down gracefully",
 		Long: `kubectl drainwatch watches Pods, EndpointSlices and Events while pods terminate (a rollout,
@@ -181,7 +182,29 @@ seen end to end); 2 usage, connection or permission error; 3 the recording could
 	f.Int32VarP(&o.Verbosity, "v", "v", 0, "Verbosity of the client-go diagnostics written to --log-file.")
 	o.registerCompletion(cmd)
 	cmd.AddCommand(NewCmdVersion(streams))
+	strictCompletionCmd(cmd)
 	return cmd
+}
+
+// strictCompletionCmd makes `completion SHELL` refuse a shell cobra has no script for (exit 2,
+// naming the shells) instead of printing help and exiting 0.
+func strictCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	c, _, err := root.Find([]string{"completion"})
+	if err != nil || c == root {
+		return
+	}
+	var shells []string
+	for _, s := range c.Commands() {
+		shells = append(shells, s.Name())
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return usageErr("no completion for shell %q: use one of %s", args[0], strings.Join(shells, ", "))
+	}
 }
 
 // Complete turns flags and arguments into what Run needs.
