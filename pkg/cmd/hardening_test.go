@@ -122,8 +122,8 @@ func TestReplayClampsTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deltas[2].Time = deltas[0].Time.AddDate(0, 0, -1) // before the previous change
-	deltas[3].Time = deltas[3].Time.AddDate(900, 0, 0)     // no clock gives this
+	deltas[2].Time = deltas[0].Time.AddDate(0, 0, -1)  // before the previous change
+	deltas[3].Time = deltas[3].Time.AddDate(900, 0, 0) // no clock gives this
 	var b bytes.Buffer
 	w, _ := record.NewWriter(&b, record.Header{Start: deltas[0].Time})
 	for _, d := range deltas {

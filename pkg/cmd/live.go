@@ -2,14 +2,15 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
@@ -40,9 +41,32 @@ func (o *Options) setupKlog() error {
 	return nil
 }
 
-// liveSource resolves the target, checks permissions and starts the informers. It returns
-// once the caches are synced; progress goes to stderr meanwhile.
+// liveSource connects and starts watching (connect). Ctrl+C, SIGTERM or --timeout end it at
+// once in every phase, even when a call of client-go's does not take the context.
 func (o *Options) liveSource(ctx context.Context) (*source, error) {
+	type result struct {
+		src *source
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		src, err := o.connect(ctx)
+		ch <- result{src, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.src, r.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, usageErr("--timeout %s reached before watching started", o.Timeout)
+		}
+		return nil, &ExitError{Code: ExitInterrupted, Err: errors.New("interrupted before watching started")}
+	}
+}
+
+// connect probes the API server, resolves the target, checks permissions and starts the
+// informers. It returns once the caches are synced; progress goes to stderr meanwhile.
+func (o *Options) connect(ctx context.Context) (*source, error) {
 	if err := o.setupKlog(); err != nil {
 		return nil, err
 	}
@@ -52,7 +76,27 @@ func (o *Options) liveSource(ctx context.Context) (*source, error) {
 	}
 	// API deprecation warnings would otherwise be printed over the output.
 	cfg.WarningHandler = rest.NoWarnings{}
-	progress := func(s string) { fmt.Fprintln(o.ErrOut, textutil.Sanitize(s)) }
+	var mu sync.Mutex // progress is called from more than one goroutine
+	progress := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(o.ErrOut, textutil.Sanitize(s))
+	}
+	connected := make(chan struct{})
+	go func() {
+		// Say what is going on when the server is slow to answer; a quick answer or a quick
+		// error needs no such line.
+		select {
+		case <-time.After(500 * time.Millisecond):
+			progress("connecting to " + cfg.Host + "…")
+		case <-connected:
+		}
+	}()
+	serverVersion, err := watch.Probe(ctx, cfg, o.connectTimeout(cfg))
+	close(connected)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
 	target, err := watch.Resolve(ctx, o.ConfigFlags, watch.ResolveOptions{
 		Namespace: o.namespace, AllNamespaces: o.AllNamespaces, Selector: o.Selector,
 		Args: o.args, WaitForTarget: o.WaitForTarget, Progress: progress,
@@ -80,17 +124,13 @@ func (o *Options) liveSource(ctx context.Context) (*source, error) {
 			h.Context = *o.ConfigFlags.Context
 		}
 	}
-	if dc, err := discovery.NewDiscoveryClientForConfig(cfg); err == nil {
-		if v, err := dc.ServerVersion(); err == nil {
-			h.ServerVersion = v.GitVersion
-		}
-	}
+	h.ServerVersion = serverVersion
 	if err := w.Start(ctx); err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", watch.ErrorMessage(err, cfg.Host))}
 	}
 	started.Store(true)
 	h.Partial = w.Partial()
-	fmt.Fprintf(o.ErrOut, "watching %s (caches synced)\n", textutil.Sanitize(target.Display))
+	progress("watching " + target.Display + " (caches synced)")
 	src := &source{header: h, deltas: w.Deltas(), status: status, err: func() error { return nil }}
 	if o.UntilDone {
 		if !target.CanFinish() {
@@ -99,4 +139,16 @@ func (o *Options) liveSource(ctx context.Context) (*source, error) {
 		src.done = w.Done()
 	}
 	return src, nil
+}
+
+// connectTimeout bounds the first request: --request-timeout when set, else
+// watch.DefaultConnectTimeout (tests shorten it).
+func (o *Options) connectTimeout(cfg *rest.Config) time.Duration {
+	switch {
+	case o.probeTimeout > 0:
+		return o.probeTimeout
+	case cfg.Timeout > 0:
+		return cfg.Timeout
+	}
+	return watch.DefaultConnectTimeout
 }

@@ -25,6 +25,9 @@ const (
 	ExitNotGraceful = 1 // some pod did not
 	ExitUsage       = 2 // usage, connection or permission error
 	ExitRecording   = 3 // the recording could not be read
+	// ExitInterrupted: Ctrl+C or SIGTERM before watching started (after, the run ends with its
+	// summary and the usual code).
+	ExitInterrupted = 130
 )
 
 // ExitError carries the exit code of a failed run.
@@ -91,6 +94,8 @@ type Options struct {
 	namespace string
 	// isTerminal reports whether a writer is a terminal; tests replace it.
 	isTerminal func(io.Writer) bool
+	// probeTimeout overrides the connect timeout (tests).
+	probeTimeout time.Duration
 }
 
 // NewOptions returns Options with defaults.
@@ -127,7 +132,10 @@ const example = `  # Watch a rollout: one live timeline per terminating pod (a T
 
 // NewCmdDrainwatch returns the root command.
 func NewCmdDrainwatch(streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewOptions(streams)
+	return newCmd(NewOptions(streams))
+}
+
+func newCmd(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		// The name is the binary's, so that shell completion registers for kubectl-drainwatch;
 		// help shows it as it is used, "kubectl drainwatch".
@@ -181,7 +189,7 @@ seen end to end); 2 usage, connection or permission error; 3 the recording could
 	f.StringVar(&o.LogFile, "log-file", "", "Write client-go diagnostics (klog) to FILE; by default they are discarded.")
 	f.Int32VarP(&o.Verbosity, "v", "v", 0, "Verbosity of the client-go diagnostics written to --log-file.")
 	o.registerCompletion(cmd)
-	cmd.AddCommand(NewCmdVersion(streams))
+	cmd.AddCommand(NewCmdVersion(o.IOStreams))
 	strictCompletionCmd(cmd)
 	return cmd
 }

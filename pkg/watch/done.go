@@ -16,14 +16,14 @@ type doneTracker struct {
 	kind string
 	name string
 
-	pods       map[types.UID]*corev1.Pod
-	rsRevision map[string]string // ReplicaSet name -> deployment.kubernetes.io/revision
+	pods        map[types.UID]*corev1.Pod
+	rsRevision  map[string]string // ReplicaSet name -> deployment.kubernetes.io/revision
 	deployment  *appsv1.Deployment
 	statefulSet *appsv1.StatefulSet
 	deployGone  bool
-	node       *corev1.Node
-	podSeen    bool
-	podGone    bool
+	node        *corev1.Node
+	podSeen     bool
+	podGone     bool
 
 	// synced is set once every informer listed: before that the state is partial (a node
 	// without its pods looks drained).

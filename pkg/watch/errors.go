@@ -78,6 +78,8 @@ func describe(err error, server string) string {
 		return fmt.Sprintf("permission denied: %s", statusMessage(err))
 	case apierrors.IsNotFound(err):
 		return statusMessage(err)
+	case apierrors.IsInternalError(err) || isServerError(err):
+		return fmt.Sprintf("%s failed the request (%s); retry later, or check the API server and what is in front of it", at, statusMessage(err))
 	case meta.IsNoMatchError(err):
 		return fmt.Sprintf("%s; check the resource type (kubectl api-resources lists them)", msg)
 	case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err):
@@ -132,4 +134,10 @@ func oneLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// isServerError is a 5xx answer.
+func isServerError(err error) bool {
+	var s apierrors.APIStatus
+	return errors.As(err, &s) && s.Status().Code >= 500
 }

@@ -32,6 +32,8 @@ const (
 	DefaultSyncTimeout      = time.Minute
 	DefaultCheckTimeout     = 30 * time.Second
 	DefaultProgressInterval = time.Second
+	// MaxListFailures is how many failed lists of one resource end the start-up.
+	MaxListFailures = 3
 )
 
 // Options tune a Watcher. The zero value works.
@@ -168,7 +170,8 @@ type informer struct {
 	stop     context.CancelFunc
 	listed   atomic.Int64 // objects of the initial list delivered so far
 	lastErr  atomic.Pointer[error]
-	denied   atomic.Pointer[error] // 401/403 before the first sync: retrying will not help
+	denied   atomic.Pointer[error] // 401/403, or MaxListFailures errors, before the first sync
+	failures atomic.Int32          // errors before the first sync
 	isSynced atomic.Bool
 	dropped  bool
 }
@@ -400,7 +403,14 @@ func (w *Watcher) waitForSync(ctx context.Context, infs []*informer) error {
 		select {
 		case <-poll.C:
 		case <-tick.C:
-			w.progress(fmt.Sprintf("syncing %s (%s)", counts(infs, true), time.Since(start).Round(time.Second)))
+			last := ""
+			for _, in := range infs {
+				if e := in.lastErr.Load(); e != nil && !in.dropped && !in.isSynced.Load() {
+					last = fmt.Sprintf("; listing %s failed, retrying: %s", in.name, ErrorMessage(*e, w.server))
+					break
+				}
+			}
+			w.progress(fmt.Sprintf("syncing %s (%s)%s", counts(infs, true), time.Since(start).Round(time.Second), last))
 		case <-deadline.C:
 			return w.syncError(infs, fmt.Sprintf("timed out after %s", w.opts.SyncTimeout))
 		case <-ctx.Done():
@@ -482,7 +492,9 @@ func (w *Watcher) watchError(in *informer, err error) {
 	}
 	in.lastErr.Store(&err)
 	if !in.isSynced.Load() {
-		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		// Retrying will not help a 401/403; a list that keeps failing (500, 404, a proxy's
+		// error page) is reported after MaxListFailures tries (client-go backs off 0.8 s, 1.6 s...).
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || in.failures.Add(1) >= MaxListFailures {
 			in.denied.Store(&err)
 		}
 		return // waitForSync reports it
