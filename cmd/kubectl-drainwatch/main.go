@@ -15,6 +15,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A reader that goes away (| head -1) must not kill the process before the recording and
+	// the report are complete: writes to it then fail with EPIPE, which the output ignores.
+	signal.Ignore(syscall.SIGPIPE)
 	root := cmd.NewCmdDrainwatch(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	err := root.ExecuteContext(ctx)
 	stop()

@@ -177,3 +177,15 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestNoKubeconfigFound(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("HOME", t.TempDir())
+	for _, kc := range []string{filepath.Join(t.TempDir(), "missing"), ""} {
+		t.Setenv("KUBECONFIG", kc)
+		errOut, code, _ := runLive(t, context.Background(), time.Second, "deploy/web")
+		if code != ExitUsage || !strings.Contains(errOut, "no kubeconfig found") || strings.Contains(errOut, "localhost:8080") {
+			t.Errorf("KUBECONFIG=%q: exit %d stderr %q; want exit 2 saying no kubeconfig was found", kc, code, errOut)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -145,5 +146,34 @@ func TestReplayClampsTimes(t *testing.T) {
 	}
 	if d := sum.End.Sub(sum.Start); d < 0 || d.Hours() > 1 {
 		t.Errorf("summary spans %s; want the recording's few seconds", d)
+	}
+}
+
+// brokenPipe is stdout after `| head -1` has exited.
+type brokenPipe struct{ writes int }
+
+func (b *brokenPipe) Write(p []byte) (int, error) {
+	b.writes++
+	return 0, syscall.EPIPE
+}
+
+// The reader of stdout going away does not lose the report: it is written in full.
+func TestBrokenPipeStillWritesReport(t *testing.T) {
+	rec := writeRecording(t, 137, "")
+	report := filepath.Join(t.TempDir(), "r.html")
+	var errOut bytes.Buffer
+	out := &brokenPipe{}
+	c := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errOut})
+	c.SetArgs([]string{"--replay", rec, "--json", "--report", report})
+	err := c.Execute()
+	if ExitCode(err) != ExitNotGraceful {
+		t.Errorf("exit %d (%v), stderr %q; want 1 (a killed pod), as if stdout were still there", ExitCode(err), err, errOut.String())
+	}
+	if out.writes != 1 {
+		t.Errorf("%d writes to the broken pipe; want output to stop after the first EPIPE", out.writes)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil || !bytes.HasSuffix(bytes.TrimSpace(b), []byte("</html>")) {
+		t.Errorf("report %v, %d bytes; want a complete HTML file", err, len(b))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +69,9 @@ func (o *Options) liveSource(ctx context.Context) (*source, error) {
 // informers. It returns once the caches are synced; progress goes to stderr meanwhile.
 func (o *Options) connect(ctx context.Context) (*source, error) {
 	if err := o.setupKlog(); err != nil {
+		return nil, err
+	}
+	if err := o.checkKubeconfigFound(); err != nil {
 		return nil, err
 	}
 	cfg, err := o.ConfigFlags.ToRESTConfig()
@@ -151,4 +155,25 @@ func (o *Options) connectTimeout(cfg *rest.Config) time.Duration {
 		return cfg.Timeout
 	}
 	return watch.DefaultConnectTimeout
+}
+
+// checkKubeconfigFound says so when there is no kubeconfig and no in-cluster config: client-go
+// would otherwise fall back to http://localhost:8080 and the error would be about that.
+func (o *Options) checkKubeconfigFound() error {
+	if o.ConfigFlags.APIServer != nil && *o.ConfigFlags.APIServer != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return nil
+	}
+	raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil || len(raw.Clusters) > 0 {
+		return nil // a broken kubeconfig is reported when it is loaded
+	}
+	files := o.ConfigFlags.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence()
+	where := "no kubeconfig file"
+	if len(files) > 0 {
+		where = strings.Join(files, ", ")
+	}
+	if env := os.Getenv("KUBECONFIG"); env != "" && (o.ConfigFlags.KubeConfig == nil || *o.ConfigFlags.KubeConfig == "") {
+		return usageErr("no kubeconfig found: $KUBECONFIG names %s, which has no cluster (missing or empty); pass --kubeconfig FILE or fix KUBECONFIG", where)
+	}
+	return usageErr("no kubeconfig found (looked for %s) and not running in a cluster; pass --kubeconfig FILE or set KUBECONFIG", where)
 }

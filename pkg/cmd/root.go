@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -230,6 +231,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			o.Output = OutputTUI
 		}
 	}
+	if o.Output != OutputTUI {
+		o.Out = &pipeGuard{w: o.Out}
+	}
 	if o.Color == "auto" && os.Getenv("NO_COLOR") != "" {
 		o.Color = "never"
 	}
@@ -317,4 +321,23 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	return o.run(ctx, src)
+}
+
+// pipeGuard drops output once its reader has gone (EPIPE): watching goes on, and --record and
+// --report are still written in full.
+type pipeGuard struct {
+	w      io.Writer
+	closed bool
+}
+
+func (p *pipeGuard) Write(b []byte) (int, error) {
+	if p.closed {
+		return len(b), nil
+	}
+	n, err := p.w.Write(b)
+	if errors.Is(err, syscall.EPIPE) {
+		p.closed = true
+		return len(b), nil
+	}
+	return n, err
 }
