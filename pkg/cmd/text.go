@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
@@ -19,27 +20,16 @@ func newTextSink(out, errOut io.Writer, color bool) *textSink {
 	return &textSink{out: out, errOut: errOut, color: color}
 }
 
-var verdictSymbol = map[timeline.Verdict]string{
-	timeline.VerdictGraceful:   "✓",
-	timeline.VerdictIncomplete: "?",
-	timeline.VerdictAtRisk:     "!",
-	timeline.VerdictFailed:     "✗",
-	timeline.VerdictKilled:     "✗",
-}
-
-var verdictColor = map[timeline.Verdict]string{
-	timeline.VerdictGraceful:   "32",
-	timeline.VerdictIncomplete: "90",
-	timeline.VerdictAtRisk:     "33",
-	timeline.VerdictFailed:     "31",
-	timeline.VerdictKilled:     "31",
-}
-
 func (t *textSink) paint(v timeline.Verdict, s string) string {
 	if !t.color {
 		return s
 	}
-	return "\x1b[" + verdictColor[v] + "m" + s + "\x1b[0m"
+	c := v.Style().Color
+	code := strconv.Itoa(30 + c)
+	if c >= 8 {
+		code = strconv.Itoa(90 + c - 8)
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
 func (t *textSink) finished(tl timeline.PodTimeline) error {
@@ -65,7 +55,7 @@ func (t *textSink) end(open []timeline.PodTimeline, sum timeline.Summary, _ time
 func (t *textSink) format(tl timeline.PodTimeline) string {
 	var b strings.Builder
 	s := textutil.Sanitize
-	head := fmt.Sprintf("%s %-10s %s/%s", verdictSymbol[tl.Verdict], tl.Verdict, s(tl.Namespace), s(tl.Name))
+	head := fmt.Sprintf("%s %-10s %s/%s", tl.Verdict.Style().Symbol, tl.Verdict, s(tl.Namespace), s(tl.Name))
 	fmt.Fprintf(&b, "%s", t.paint(tl.Verdict, head))
 	if tl.Node != "" {
 		fmt.Fprintf(&b, "  node %s", s(tl.Node))

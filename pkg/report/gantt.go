@@ -243,8 +243,10 @@ func (g *gantt) draw() {
 		if notReady != nil {
 			g.seg("nrd", notReady.Time, timeOr(notServing, stop), anyEstimated(notReady, notServing, removed), y, laneHeight,
 				func() string { return "endpoint not ready (terminating)" })
+		}
+		if ds := pt.DrainStart(); ds != nil {
 			// Traffic may still arrive until load balancers act on the change.
-			g.seg("bud", notReady.Time, notReady.Time.Add(g.budget), false, y+laneHeight+1, 2,
+			g.seg("bud", ds.Time, ds.Time.Add(g.budget), false, y+laneHeight+1, 2,
 				func() string { return "drain budget " + fmtSeconds(g.budget.Seconds()) })
 		}
 		if notServing != nil {
@@ -356,21 +358,7 @@ func (g *gantt) container(name string, y int, end time.Time) {
 
 // podEnd is where open phases stop: the pod's end; for a pod still terminating, now (the
 // latest delta), since its phases are still going on; else its latest mark.
-func podEnd(pt timeline.PodTimeline, now time.Time) time.Time {
-	if pt.End != nil {
-		return *pt.End
-	}
-	end := pt.Start
-	for _, m := range pt.Marks {
-		if m.Time.After(end) {
-			end = m.Time
-		}
-	}
-	if pt.State == timeline.StateTerminating && now.After(end) {
-		end = now
-	}
-	return end
-}
+func podEnd(pt timeline.PodTimeline, now time.Time) time.Time { return pt.EndAt(now) }
 
 // markOf finds the first mark of a type for a container; marks without a container apply to
 // every container.

@@ -168,7 +168,7 @@ func afterSIGTERM(tm *termState, c *ctrState) (secs float64, atLeast, ok bool) {
 // measure fills in what the rules and recommendations are sized from.
 func (e *Engine) measure(tm *termState, tl *PodTimeline) *Measured {
 	m := &Measured{}
-	if nr, k := drainStart(tl, tm), first(tl, MarkKilling, tm); nr != nil && k != nil && !nr.Estimated {
+	if nr, k := tl.DrainStart(), first(tl, MarkKilling, tm); nr != nil && k != nil && !nr.Estimated {
 		lag := math.Max(0, nr.Time.Sub(k.Time).Seconds())
 		m.EndpointLagSeconds = &lag
 	}
@@ -200,16 +200,6 @@ func (e *Engine) podNeed(tm *termState, tl *PodTimeline, c *ctrState) need {
 		n.afterSIGTERM, n.atLeast = a, least
 	}
 	return n
-}
-
-// drainStart is when the pod's endpoint stopped receiving new traffic from an up-to-date data
-// path: the earlier of its endpoint turning not ready and being removed (main containers).
-func drainStart(tl *PodTimeline, tm *termState) *Mark {
-	notReady := first(tl, MarkEndpointNotReady, tm)
-	if nr := first(tl, MarkEndpointRemoved, tm); nr != nil && (notReady == nil || nr.Time.Before(notReady.Time)) {
-		notReady = nr
-	}
-	return notReady
 }
 
 // sigkillFinding decides why a container was SIGKILLed at the deadline, from the facts in this
@@ -373,7 +363,7 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 	if len(tl.Services) == 0 || slices.Contains(e.cfg.Partial, "endpointslices") {
 		return Finding{}, false
 	}
-	notReady := drainStart(tl, tm)
+	notReady := tl.DrainStart()
 	if tm.joined && (notReady == nil || notReady.Estimated) {
 		return Finding{}, false
 	}

@@ -448,3 +448,29 @@ func TestRecommendations(t *testing.T) {
 		t.Errorf("recommendations without a basis: %+v", sum.Recommendations)
 	}
 }
+
+// Every verdict has its own symbol and a rank in order: the views all read this one table.
+func TestVerdictStyles(t *testing.T) {
+	seen := map[string]Verdict{}
+	for i, v := range Verdicts {
+		st := v.Style()
+		if prev, dup := seen[st.Symbol]; dup || st.Symbol == "·" {
+			t.Errorf("%s has symbol %q (also %s)", v, st.Symbol, prev)
+		}
+		seen[st.Symbol] = v
+		if v.Rank() != i {
+			t.Errorf("%s ranks %d; want %d", v, v.Rank(), i)
+		}
+	}
+}
+
+// The drain starts at the earliest endpoint change, also when the endpoint was only removed.
+func TestDrainStart(t *testing.T) {
+	tl := PodTimeline{Marks: []Mark{{Type: MarkKilling, Time: at(1)}, {Type: MarkEndpointRemoved, Time: at(2)}, {Type: MarkEndpointNotServing, Time: at(3)}}}
+	if ds := tl.DrainStart(); ds == nil || ds.Type != MarkEndpointRemoved {
+		t.Errorf("drain start %+v; want the endpoint-removed mark", ds)
+	}
+	if (&PodTimeline{}).DrainStart() != nil {
+		t.Error("drain start without endpoint marks")
+	}
+}

@@ -114,15 +114,7 @@ func isLive(p *timeline.PodTimeline) bool {
 	return p.State == timeline.StateTerminating || p.State == timeline.StateRunning
 }
 
-// verdictRank orders verdicts from best (0) to worst.
-func verdictRank(v timeline.Verdict) int {
-	for i, x := range timeline.Verdicts {
-		if x == v {
-			return i
-		}
-	}
-	return -1
-}
+func verdictRank(v timeline.Verdict) int { return v.Rank() }
 
 // isProblem reports whether a pod belongs in the problems-only view: a verdict worse than
 // incomplete or a finding that is more than informational.

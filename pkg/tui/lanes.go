@@ -270,8 +270,8 @@ func renderLanes(p *timeline.PodTimeline, a axis, now time.Time, budget time.Dur
 		}
 		ep.fill(start, a.colClamped(p, drainFrom), glyphReady, cellReady)
 		ep.fill(a.colClamped(p, drainFrom), a.colClamped(p, epEnd), glyphDraining, cellDraining)
-		if m.notReady != nil && budget > 0 {
-			if c, ok := a.col(p, m.notReady.Time.Add(budget)); ok {
+		if ds := p.DrainStart(); ds != nil && budget > 0 {
+			if c, ok := a.col(p, ds.Time.Add(budget)); ok {
 				ep.under(c, glyphBudget, cellBudget)
 			}
 		}

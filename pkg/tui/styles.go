@@ -114,23 +114,7 @@ func (s *styles) verdict(v timeline.Verdict) (string, pen) {
 	return verdictSymbol(v), s.dim
 }
 
-// verdictSymbol is the symbol of a verdict. Symbols differ so that verdicts stay
-// distinguishable without colour.
-func verdictSymbol(v timeline.Verdict) string {
-	switch v {
-	case timeline.VerdictGraceful:
-		return "✓"
-	case timeline.VerdictIncomplete:
-		return "?"
-	case timeline.VerdictAtRisk:
-		return "▲"
-	case timeline.VerdictFailed:
-		return "✗"
-	case timeline.VerdictKilled:
-		return "✕"
-	}
-	return "·"
-}
+func verdictSymbol(v timeline.Verdict) string { return v.Style().Symbol }
 
 // severity returns the symbol and style of a finding severity.
 func (s *styles) severity(v timeline.Severity) (string, pen) {
