@@ -147,6 +147,24 @@ func TestReplayClampsTimes(t *testing.T) {
 	if d := sum.End.Sub(sum.Start); d < 0 || d.Hours() > 1 {
 		t.Errorf("summary spans %s; want the recording's few seconds", d)
 	}
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "2 change(s)") {
+		t.Errorf("summary warnings %q; want the clamped times", sum.Warnings)
+	}
+}
+
+// A recording with no change at all still gives a Summary with a real start and a warnings key.
+func TestEmptySummary(t *testing.T) {
+	var b bytes.Buffer
+	w, _ := record.NewWriter(&b, record.Header{})
+	_ = w.Flush()
+	path := filepath.Join(t.TempDir(), "empty.ndjson")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, "--replay", path, "--json")
+	if code != ExitOK || strings.Contains(out, "0001-01-01") || !strings.Contains(out, `"warnings":[]`) {
+		t.Errorf("exit %d stdout %q stderr %q; want exit 0, no zero time and an empty warnings list", code, out, errOut)
+	}
 }
 
 // brokenPipe is stdout after `| head -1` has exited.

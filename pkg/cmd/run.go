@@ -9,6 +9,8 @@ import (
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/record"
@@ -27,6 +29,9 @@ type source struct {
 	err func() error
 	// pace says the deltas should be played back in recorded time.
 	replay bool
+	// warnings are what the watch or the recording could not show or had to drop; the
+	// Summary lists them.
+	warnings func() []string
 }
 
 // replaySource reads a recording; in the TUI it plays back at --speed, elsewhere at once.
@@ -47,6 +52,14 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 	deltas := make(chan timeline.Delta, 256)
 	status := make(chan string, 4)
 	var rerr error
+	var mu sync.Mutex
+	var warnings []string
+	warn := func(s string) {
+		mu.Lock()
+		warnings = append(warnings, s)
+		mu.Unlock()
+		sendStatus(ctx, status, "warning: "+s)
+	}
 	pace := o.Output == OutputTUI
 	go func() {
 		defer close(deltas)
@@ -55,14 +68,14 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 		clamped := 0
 		defer func() {
 			if clamped > 0 {
-				sendStatus(ctx, status, fmt.Sprintf("warning: %s: %d change(s) had times out of order or impossible; each was set to the time of the change before it", o.Replay, clamped))
+				warn(fmt.Sprintf("%s: %d change(s) had times out of order or impossible; each was set to the time of the change before it", o.Replay, clamped))
 			}
 		}()
 		for {
 			d, err := rd.Next()
 			if err == io.EOF {
 				if rd.Truncated {
-					sendStatus(ctx, status, fmt.Sprintf("warning: %s: the last line (%d) is cut off and was skipped", o.Replay, rd.Line()))
+					warn(fmt.Sprintf("%s: the last line (%d) is cut off and was skipped", o.Replay, rd.Line()))
 				}
 				return
 			}
@@ -104,7 +117,12 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 			}
 		}
 	}()
-	return &source{header: h, deltas: deltas, status: status, err: func() error { return rerr }, replay: true}, nil
+	return &source{header: h, deltas: deltas, status: status, err: func() error { return rerr }, replay: true,
+		warnings: func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(warnings)
+		}}, nil
 }
 
 func sendStatus(ctx context.Context, ch chan<- string, s string) {
@@ -210,10 +228,18 @@ loop:
 		return timeline.Snapshot{}, srcErr
 	}
 	end := last
-	if !src.replay {
+	switch {
+	case !src.replay:
 		end = time.Now()
+	case end.IsZero() && !src.header.Start.IsZero():
+		end = src.header.Start // a recording without a change
+	case end.IsZero():
+		end = time.Now().UTC()
 	}
 	open, sum := eng.Finish(end)
+	if src.warnings != nil {
+		sum.AddWarnings(src.warnings()...)
+	}
 	snap := eng.Snapshot()
 	snap.Summary = sum
 	if err := s.end(open, sum, snap); err != nil {

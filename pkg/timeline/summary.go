@@ -10,7 +10,10 @@ import (
 
 // summary totals the finished timelines among pods and groups them per owner and Service.
 func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
-	s := Summary{APIVersion: APIVersion, Kind: "Summary", Start: e.start, End: end, Verdicts: map[Verdict]int{}}
+	s := Summary{APIVersion: APIVersion, Kind: "Summary", Start: e.start, End: end, Verdicts: map[Verdict]int{}, Warnings: []string{}}
+	if s.Start.IsZero() || s.Start.After(end) {
+		s.Start = end // nothing was received: the watch covered no time
+	}
 	owners := map[string]*groupAcc{}
 	services := map[string]*groupAcc{}
 	var ownerKeys, serviceKeys []string
@@ -77,6 +80,16 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%s could not be watched: timelines are partial", r))
 	}
 	return s
+}
+
+// AddWarnings appends the warnings of the watch or the recording (restarted watches, clamped
+// times...) to the summary, each once.
+func (s *Summary) AddWarnings(ws ...string) {
+	for _, w := range ws {
+		if !slices.Contains(s.Warnings, w) {
+			s.Warnings = append(s.Warnings, w)
+		}
+	}
 }
 
 type groupAcc struct {

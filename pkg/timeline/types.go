@@ -307,5 +307,6 @@ type Summary struct {
 	// Recommendations: one per owner whose pods had a problem the pod template can fix.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	// Warnings are things the watch could not see or had to drop.
-	Warnings []string `json:"warnings,omitempty"`
+	// It is always present, [] when there are none.
+	Warnings []string `json:"warnings"`
 }
