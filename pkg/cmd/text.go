@@ -142,7 +142,11 @@ func SummaryText(sum timeline.Summary) string {
 			fmt.Fprintf(&b, ", grace used p95 %.0f%%", 100*g.GraceUsed.P95)
 		}
 		if g.MinReadyEndpoints != nil {
-			fmt.Fprintf(&b, ", ready endpoints min %d (max %d)", *g.MinReadyEndpoints, *g.MaxReadyEndpoints)
+			fmt.Fprintf(&b, ", ready endpoints min %d (max %d", *g.MinReadyEndpoints, *g.MaxReadyEndpoints)
+			if g.DesiredEndpoints != nil {
+				fmt.Fprintf(&b, ", %d desired", *g.DesiredEndpoints)
+			}
+			fmt.Fprintf(&b, "), dip %d", g.Dip())
 		}
 		b.WriteString("\n")
 	}

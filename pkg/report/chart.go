@@ -18,6 +18,8 @@ type serviceView struct {
 	Empty           bool
 	Line, Area      string
 	Min, Max        int
+	// Capacity is the desired count (the Deployments' replicas), else Max.
+	Capacity int
 	// HasDip is set when the count fell below its maximum.
 	HasDip     bool
 	Dip        string // the fall as a share of the maximum, e.g. "−40%"
@@ -49,6 +51,12 @@ func serviceChart(g timeline.Group, win window) serviceView {
 		hi = max(hi, *g.MaxReadyEndpoints)
 	}
 	sv.Min, sv.Max = lo, hi
+	// Capacity is what the Deployments want when known: the end of a surge is no dip.
+	capacity := hi
+	if g.DesiredEndpoints != nil {
+		capacity = *g.DesiredEndpoints
+	}
+	sv.Capacity = capacity
 	top := max(hi, 1)
 	yOf := func(v int) float64 { return 100 - float64(v)/float64(top)*(100-chartTop) }
 	xOf := func(t time.Time) string { return trimFloat(win.x(t)*10, 1) }
@@ -71,9 +79,9 @@ func serviceChart(g timeline.Group, win window) serviceView {
 	sv.Area = sv.Line + "V100H" + xOf(pts[0].Time) + "Z"
 	sv.MaxY = pct(yOf(hi))
 
-	if lo < hi {
+	if lo < capacity {
 		sv.HasDip = true
-		sv.Dip = "−" + strconv.Itoa(int(math.Round(float64(hi-lo)/float64(hi)*100))) + "%"
+		sv.Dip = "−" + strconv.Itoa(int(math.Round(float64(capacity-lo)/float64(capacity)*100))) + "%"
 		sv.DipY = pct(yOf(lo))
 		var total time.Duration
 		for i, p := range pts {

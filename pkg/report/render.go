@@ -239,13 +239,13 @@ func serviceFigure(s serviceView) g.Node {
 	case s.Empty:
 		state = h.Span(h.Class("muted"), g.Text("no samples"))
 	case s.HasDip:
-		text := "fewest ready: " + strconv.Itoa(s.Min) + " of " + strconv.Itoa(s.Max) + " (" + s.Dip
+		text := "fewest ready: " + strconv.Itoa(s.Min) + " of " + strconv.Itoa(s.Capacity) + " (" + s.Dip
 		if s.DipFor != "" {
 			text += " for " + s.DipFor
 		}
 		state = h.Span(h.Class("dipnote"), g.Text(text+")"))
 	default:
-		state = h.Span(h.Class("muted"), g.Text("steady at "+strconv.Itoa(s.Max)+" ready"))
+		state = h.Span(h.Class("muted"), g.Text("never below "+strconv.Itoa(s.Capacity)+" ready"))
 	}
 	caption := h.FigCaption(h.B(g.Text(s.Name)), small(s.Namespace), g.Text(" "), state)
 	if s.Empty {

@@ -5,6 +5,7 @@ package timeline
 
 import (
 	"slices"
+	"strconv"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,8 @@ type Engine struct {
 type rsInfo struct {
 	revision   string
 	deployment string
+	// desired is the Deployment's replicas (the desired-replicas annotation), -1 when unknown.
+	desired int
 }
 
 // New returns an engine.
@@ -124,7 +127,10 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 		return e.applyEvent(d.Time, d.Event)
 	case d.ReplicaSet != nil:
 		rs := d.ReplicaSet
-		info := rsInfo{revision: rs.Annotations["deployment.kubernetes.io/revision"]}
+		info := rsInfo{revision: rs.Annotations["deployment.kubernetes.io/revision"], desired: -1}
+		if n, err := strconv.Atoi(rs.Annotations["deployment.kubernetes.io/desired-replicas"]); err == nil && n >= 0 {
+			info.desired = n
+		}
 		for _, ref := range rs.OwnerReferences {
 			if ref.Kind == "Deployment" {
 				info.deployment = ref.Name

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/utils/ptr"
@@ -472,5 +473,47 @@ func TestDrainStart(t *testing.T) {
 	}
 	if (&PodTimeline{}).DrainStart() != nil {
 		t.Error("drain start without endpoint marks")
+	}
+}
+
+// The end of a surge is no dip: capacity is measured against the Deployment's desired replicas
+// (the desired-replicas annotation its ReplicaSets carry), not against the most endpoints seen.
+func TestDipAgainstDesiredReplicas(t *testing.T) {
+	build := func(desired string, fall bool) Group {
+		s := newScen("web-50", 30, withSleep(app("/app"), 5), false)
+		// The slice has "other" and web-50 ready; a surge pod makes it three, then web-50 leaves.
+		surge := s.slice.Endpoints[0]
+		surge.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "surge", UID: "uid-surge"}
+		s.slice.Endpoints = append(s.slice.Endpoints, surge)
+		s.deltas = append(s.deltas, Delta{Time: at(0.5), Type: Modified, Slice: s.slice.DeepCopy()})
+		if desired != "" {
+			rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-5d4f", Namespace: "shop",
+				Annotations:     map[string]string{"deployment.kubernetes.io/desired-replicas": desired},
+				OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr.To(true)}}}}
+			s.deltas = append([]Delta{{Time: at(0), Type: Added, ReplicaSet: rs}}, s.deltas...)
+		}
+		s.deleteAt(1)
+		// web-50's endpoint turns not ready: 3 -> 2 ready (the desired 2, the end of the surge).
+		eps := s.slice.Endpoints
+		eps[1].Conditions = discoveryv1.EndpointConditions{Ready: ptr.To(false), Serving: ptr.To(true), Terminating: ptr.To(true)}
+		if fall {
+			eps[0].Conditions.Ready = ptr.To(false) // and another pod fails: 1 ready
+		}
+		s.deltas = append(s.deltas, Delta{Time: at(1.05), Type: Modified, Slice: s.slice.DeepCopy()})
+		s.killing(1.02).exitAll(7, 0).removed(7.2)
+		_, sum := run(Config{}, s.deltas)
+		if len(sum.Services) != 1 {
+			t.Fatalf("services %+v", sum.Services)
+		}
+		return sum.Services[0]
+	}
+	if g := build("2", false); g.Dip() != 0 || g.DesiredEndpoints == nil || *g.DesiredEndpoints != 2 {
+		t.Errorf("surge ended at the desired 2: dip %d desired %v; want 0 and 2", g.Dip(), g.DesiredEndpoints)
+	}
+	if g := build("", false); g.Dip() != 1 {
+		t.Errorf("without the desired count: dip %d; want 1 below the most seen", g.Dip())
+	}
+	if g := build("2", true); g.Dip() != 1 {
+		t.Errorf("a real fall to 1 of the desired 2: dip %d; want 1", g.Dip())
 	}
 }

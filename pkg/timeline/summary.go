@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"strings"
 	"math"
 	"slices"
 	"sort"
@@ -68,6 +69,9 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 			lo, hi := window(st.series, g.from, end)
 			g.MinReadyEndpoints, g.MaxReadyEndpoints = &lo, &hi
 		}
+		if !g.other {
+			g.DesiredEndpoints = e.desired(g.deployments)
+		}
 		s.Services = append(s.Services, g.finish())
 	}
 	s.Recommendations = recommend(e.finish)
@@ -96,9 +100,21 @@ type groupAcc struct {
 	Group
 	from            time.Time
 	shutdown, grace []float64
+	// deployments are namespace/name of the Deployments whose pods the group holds; known
+	// is false once a pod of any other owner is seen (desired capacity is then unknown).
+	deployments map[string]bool
+	other       bool
 }
 
 func (g *groupAcc) add(tl *PodTimeline) {
+	if o := tl.Owner; o != nil && o.Controller != nil && o.Controller.Kind == "Deployment" {
+		if g.deployments == nil {
+			g.deployments = map[string]bool{}
+		}
+		g.deployments[tl.Namespace+"/"+o.Controller.Name] = true
+	} else {
+		g.other = true
+	}
 	g.Terminated++
 	g.Verdicts[tl.Verdict]++
 	if g.from.IsZero() || tl.Start.Before(g.from) {
@@ -149,4 +165,44 @@ func window(series []Point, from, to time.Time) (lo, hi int) {
 		return 0, 0
 	}
 	return lo, hi
+}
+
+// desired is the replicas the Deployments want in all, from their ReplicaSets' desired-replicas
+// annotation; nil when any of them is unknown.
+func (e *Engine) desired(deployments map[string]bool) *int {
+	if len(deployments) == 0 {
+		return nil
+	}
+	total := 0
+	for d := range deployments {
+		n := -1
+		for key, info := range e.rs {
+			ns, _, _ := strings.Cut(key, "/")
+			if info.desired >= 0 && ns+"/"+info.deployment == d {
+				n = max(n, info.desired)
+			}
+		}
+		if n < 0 {
+			return nil
+		}
+		total += n
+	}
+	return &total
+}
+
+// Dip is how far ready endpoints fell below capacity while pods terminated: below the
+// Deployments' desired replicas when known (so the end of a surge is no dip), else below the
+// most seen. 0 when they never fell.
+func (g Group) Dip() int {
+	if g.MinReadyEndpoints == nil {
+		return 0
+	}
+	top := 0
+	if g.MaxReadyEndpoints != nil {
+		top = *g.MaxReadyEndpoints
+	}
+	if g.DesiredEndpoints != nil {
+		top = *g.DesiredEndpoints
+	}
+	return max(0, top-*g.MinReadyEndpoints)
 }

@@ -286,6 +286,9 @@ type Group struct {
 	ReadyEndpoints    []Point `json:"readyEndpoints,omitempty"`
 	MinReadyEndpoints *int    `json:"minReadyEndpoints,omitempty"`
 	MaxReadyEndpoints *int    `json:"maxReadyEndpoints,omitempty"`
+	// DesiredEndpoints is the replicas the Deployments behind the Service want (their
+	// ReplicaSets' desired-replicas annotation); Dip is measured against it when set.
+	DesiredEndpoints *int `json:"desiredEndpoints,omitempty"`
 }
 
 // Summary is written once at the end: totals and one group per owner and per Service.

@@ -205,13 +205,16 @@ func worstCapacity(groups []timeline.Group) (capacity, bool) {
 		if g.MaxReadyEndpoints != nil {
 			c.max = max(c.max, *g.MaxReadyEndpoints)
 		}
+		if g.DesiredEndpoints != nil {
+			c.max = *g.DesiredEndpoints // the end of a surge is no dip
+		}
 		if c.min == math.MaxInt {
 			c.min = 0
 		}
 		if n := len(g.ReadyEndpoints); n > 0 {
 			c.cur = g.ReadyEndpoints[n-1].Value
 		}
-		if dip := c.max - c.min; dip > bestDip {
+		if dip := max(0, c.max-c.min); dip > bestDip {
 			best, bestDip, found = c, dip, true
 		}
 	}

@@ -15,6 +15,9 @@ import (
 // configuration).
 const (
 	annotationRevision = "deployment.kubernetes.io/revision"
+	// annotationDesiredReplicas is the Deployment's spec.replicas, which the Deployment
+	// controller copies onto its ReplicaSets: capacity is measured against it.
+	annotationDesiredReplicas = "deployment.kubernetes.io/desired-replicas"
 	annotationMirror   = "kubernetes.io/config.mirror"
 )
 
@@ -168,7 +171,7 @@ func trimEvent(e *corev1.Event) *corev1.Event {
 
 func trimReplicaSet(rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
 	return &appsv1.ReplicaSet{
-		ObjectMeta: trimMeta(rs.ObjectMeta, annotationRevision),
+		ObjectMeta: trimMeta(rs.ObjectMeta, annotationRevision, annotationDesiredReplicas),
 		Spec:       appsv1.ReplicaSetSpec{Replicas: rs.Spec.Replicas},
 	}
 }
