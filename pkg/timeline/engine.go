@@ -5,8 +5,8 @@ package timeline
 
 import (
 	"slices"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 

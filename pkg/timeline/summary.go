@@ -2,10 +2,10 @@ package timeline
 
 import (
 	"fmt"
-	"strings"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 

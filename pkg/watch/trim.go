@@ -18,7 +18,7 @@ const (
 	// annotationDesiredReplicas is the Deployment's spec.replicas, which the Deployment
 	// controller copies onto its ReplicaSets: capacity is measured against it.
 	annotationDesiredReplicas = "deployment.kubernetes.io/desired-replicas"
-	annotationMirror   = "kubernetes.io/config.mirror"
+	annotationMirror          = "kubernetes.io/config.mirror"
 )
 
 // trim is the informer transform: it rebuilds each object from an allowlist of the fields the
