@@ -54,11 +54,8 @@ func requiredResources(t *Target) (pods resourceRef, optional []resourceRef) {
 	if t.Node != "" {
 		optional = append(optional, resourceRef{resource: "nodes"})
 	}
-	switch t.Kind {
-	case KindDeployment:
-		optional = append(optional, resourceRef{group: "apps", resource: "deployments", namespace: t.Namespace})
-	case KindStatefulSet:
-		optional = append(optional, resourceRef{group: "apps", resource: "statefulsets", namespace: t.Namespace})
+	if k, _ := kindOf(t.Kind); k.rollout {
+		optional = append(optional, resourceRef{group: k.group, resource: k.resource, namespace: t.Namespace})
 	}
 	return pods, optional
 }
@@ -195,19 +192,16 @@ func roleYAML(t *Target, resources []resourceRef, user string) string {
 		}
 		rules = append(rules, rule{group: group, resources: []string{resource}, verbs: verbs})
 	}
-	getToo := map[string]string{ // target kind -> resource it is fetched as
-		KindDeployment: "deployments", KindReplicaSet: "replicasets", KindStatefulSet: "statefulsets",
-		KindDaemonSet: "daemonsets", KindJob: "jobs", KindService: "services", KindNode: "nodes", KindPod: "pods",
-	}
+	target, isKind := kindOf(t.Kind) // the target is fetched (get) as its resource
 	for _, r := range resources {
-		if getToo[t.Kind] == r.resource {
+		if isKind && target.resource == r.resource {
 			add(r.group, r.resource, "get", "list", "watch")
 		} else {
 			add(r.group, r.resource, "list", "watch")
 		}
 	}
-	if res, ok := getToo[t.Kind]; ok && !slices.ContainsFunc(resources, func(r resourceRef) bool { return r.resource == res }) {
-		add(groupOf(t.Kind), res, "get")
+	if isKind && !slices.ContainsFunc(resources, func(r resourceRef) bool { return r.resource == target.resource }) {
+		add(target.group, target.resource, "get")
 	}
 
 	clusterWide := t.Pods.Namespace == ""
@@ -226,16 +220,6 @@ func roleYAML(t *Target, resources []resourceRef, user string) string {
 		"roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: %s\n  name: drainwatch\n"+
 		"subjects:\n- apiGroup: rbac.authorization.k8s.io\n  kind: User\n  name: %q\n", binding, ns, role, user)
 	return b.String()
-}
-
-func groupOf(kind string) string {
-	switch kind {
-	case KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet:
-		return "apps"
-	case KindJob:
-		return "batch"
-	}
-	return ""
 }
 
 func quoteList(items []string) string {

@@ -95,16 +95,16 @@ func (d *doneTracker) check() bool {
 		return false
 	}
 	var done bool
-	switch d.kind {
-	case KindDeployment, KindStatefulSet:
+	switch k, _ := kindOf(d.kind); {
+	case k.rollout:
 		complete := d.rolloutComplete()
 		if !complete {
 			d.armed = true
 		}
 		done = complete && d.armed
-	case KindNode:
+	case d.kind == KindNode:
 		done = d.nodeDrained()
-	case KindPod:
+	case d.kind == KindPod:
 		done = d.podGone
 	}
 	if done {

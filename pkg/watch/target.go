@@ -17,7 +17,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/cache"
 )
 
 // Target kinds.
@@ -35,25 +37,61 @@ const (
 	KindNamespace = "Namespace"
 )
 
-// targetKinds are the kinds drainwatch follows, in the order help, errors and completion list
-// them.
-var targetKinds = []string{KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet, KindJob, KindService, KindNode, KindPod}
+// kindInfo is what drainwatch knows about one kind of target. Every question about kinds
+// (short names, API group, resource, whether --until-done can end) is answered from this one
+// table, as stern's ResourceMatcher list does.
+type kindInfo struct {
+	kind     string
+	short    string // kubectl's short name
+	group    string // API group ("" for core)
+	resource string
+	// rollout: the object itself says when its rollout is over (watched for --until-done).
+	rollout bool
+	// finish: --until-done can tell when the target is done (a rollout, a drain, a pod gone).
+	finish bool
+	// informer makes the informer of the object itself, for rollout kinds.
+	informer func(informers.SharedInformerFactory) cache.SharedIndexInformer
+}
+
+// kinds are the kinds drainwatch follows, in the order help, errors and completion list them.
+var kinds = []kindInfo{
+	{kind: KindDeployment, short: "deploy", group: appsv1.GroupName, resource: "deployments", rollout: true, finish: true,
+		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Apps().V1().Deployments().Informer() }},
+	{kind: KindReplicaSet, short: "rs", group: appsv1.GroupName, resource: "replicasets"},
+	{kind: KindStatefulSet, short: "sts", group: appsv1.GroupName, resource: "statefulsets", rollout: true, finish: true,
+		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Apps().V1().StatefulSets().Informer() }},
+	{kind: KindDaemonSet, short: "ds", group: appsv1.GroupName, resource: "daemonsets"},
+	{kind: KindJob, short: "job", group: batchv1.GroupName, resource: "jobs"},
+	{kind: KindService, short: "svc", group: corev1.GroupName, resource: "services"},
+	{kind: KindNode, short: "node", group: corev1.GroupName, resource: "nodes", finish: true},
+	{kind: KindPod, short: "pod", group: corev1.GroupName, resource: "pods", finish: true},
+}
+
+// kindOf looks a kind up in the table; ok is false for kinds that cannot be targets.
+func kindOf(kind string) (kindInfo, bool) {
+	for _, k := range kinds {
+		if k.kind == kind {
+			return k, true
+		}
+	}
+	return kindInfo{}, false
+}
 
 // TargetTypes are the short names of the kinds drainwatch follows, as TYPE/ prefixes for shell
 // completion.
 func TargetTypes() []string {
-	out := make([]string, len(targetKinds))
-	for i, k := range targetKinds {
-		out[i] = shortName(k) + "/"
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.short + "/"
 	}
 	return out
 }
 
 // cannotFollow is the error for an object of a kind drainwatch does not follow.
 func cannotFollow(what string) error {
-	names := make([]string, len(targetKinds))
-	for i, k := range targetKinds {
-		names[i] = shortName(k)
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.short
 	}
 	last := len(names) - 1
 	return &Error{Msg: fmt.Sprintf("cannot follow %s: drainwatch follows %s or %s targets", what, strings.Join(names[:last], ", "), names[last])}
@@ -65,25 +103,8 @@ const labelServiceName = "kubernetes.io/service-name"
 // shortName is kubectl's short name of a target kind, used in Target.Display ("" when the
 // kind cannot be a target).
 func shortName(kind string) string {
-	switch kind {
-	case KindDeployment:
-		return "deploy"
-	case KindReplicaSet:
-		return "rs"
-	case KindStatefulSet:
-		return "sts"
-	case KindDaemonSet:
-		return "ds"
-	case KindJob:
-		return "job"
-	case KindService:
-		return "svc"
-	case KindNode:
-		return "node"
-	case KindPod:
-		return "pod"
-	}
-	return ""
+	k, _ := kindOf(kind)
+	return k.short
 }
 
 // Scope is what one informer lists and watches: a namespace ("" for all) and the selectors
@@ -128,11 +149,8 @@ type Target struct {
 // CanFinish reports whether Watcher.Done can ever close for this target: a Deployment or
 // StatefulSet (rollout complete), a node (drained) or a pod (removed).
 func (t *Target) CanFinish() bool {
-	switch t.Kind {
-	case KindDeployment, KindStatefulSet, KindNode, KindPod:
-		return true
-	}
-	return false
+	k, _ := kindOf(t.Kind)
+	return k.finish
 }
 
 // ResolveOptions are the user's arguments, as kubectl takes them.
@@ -207,13 +225,8 @@ func Resolve(ctx context.Context, getter genericclioptions.RESTClientGetter, opt
 }
 
 func supportedGroup(group, kind string) bool {
-	switch kind {
-	case KindDeployment, KindReplicaSet, KindStatefulSet, KindDaemonSet:
-		return group == appsv1.GroupName
-	case KindJob:
-		return group == batchv1.GroupName
-	}
-	return group == corev1.GroupName
+	k, ok := kindOf(kind)
+	return ok && k.group == group
 }
 
 type namedObject struct{ kind, name, namespace string }

@@ -284,13 +284,9 @@ func (w *Watcher) informers(acc *access) []*informer {
 		f := factory(Scope{FieldSelector: nameField(t.Node)})
 		add("nodes", f, f.Core().V1().Nodes().Informer())
 	}
-	if t.Kind == KindDeployment && acc.allowed("deployments.apps") {
+	if k, _ := kindOf(t.Kind); k.rollout && acc.allowed(k.resource+"."+k.group) {
 		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
-		add("deployments", f, f.Apps().V1().Deployments().Informer())
-	}
-	if t.Kind == KindStatefulSet && acc.allowed("statefulsets.apps") {
-		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
-		add("statefulsets", f, f.Apps().V1().StatefulSets().Informer())
+		add(k.resource, f, k.informer(f))
 	}
 	return infs
 }
