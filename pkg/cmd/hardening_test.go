@@ -195,3 +195,31 @@ func TestBrokenPipeStillWritesReport(t *testing.T) {
 		t.Errorf("report %v, %d bytes; want a complete HTML file", err, len(b))
 	}
 }
+
+// JSON carries cluster text sanitized exactly as the terminal views show it: one boundary.
+func TestJSONIsSanitizedLikeText(t *testing.T) {
+	h, deltas, err := record.ReadFile(writeRecording(t, 137, "\x1b]0;pwned\x07"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w, _ := record.NewWriter(&b, h)
+	for _, d := range deltas {
+		if d.Pod != nil {
+			d.Pod.Spec.NodeName = "node-1\x1b]0;pwned\x07" // names too, not only messages
+		}
+		_ = w.Write(d)
+	}
+	_ = w.Flush()
+	rec := filepath.Join(t.TempDir(), "evil.ndjson")
+	if err := os.WriteFile(rec, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := runCmd(t, "--replay", rec, "--json")
+	if strings.Contains(out, `\u001b`) || strings.Contains(out, `\u0007`) {
+		t.Errorf("JSON carries raw control characters:\n%s", out)
+	}
+	if !strings.Contains(out, `"node":"node-1\\x1b]0;pwned\\x07"`) || !strings.Contains(out, `app \\x1b]0;pwned\\x07`) {
+		t.Errorf("JSON does not show the payload as visible escapes:\n%s", out)
+	}
+}

@@ -54,11 +54,10 @@ func (t *textSink) end(open []timeline.PodTimeline, sum timeline.Summary, _ time
 // format renders one timeline: a verdict line, its marks relative to the deletion, findings.
 func (t *textSink) format(tl timeline.PodTimeline) string {
 	var b strings.Builder
-	s := textutil.Sanitize
-	head := fmt.Sprintf("%s %-10s %s/%s", tl.Verdict.Style().Symbol, tl.Verdict, s(tl.Namespace), s(tl.Name))
+	head := fmt.Sprintf("%s %-10s %s/%s", tl.Verdict.Style().Symbol, tl.Verdict, tl.Namespace, tl.Name)
 	fmt.Fprintf(&b, "%s", t.paint(tl.Verdict, head))
 	if tl.Node != "" {
-		fmt.Fprintf(&b, "  node %s", s(tl.Node))
+		fmt.Fprintf(&b, "  node %s", tl.Node)
 	}
 	if tl.Cause != "" {
 		fmt.Fprintf(&b, "  cause %s", tl.Cause)
@@ -85,16 +84,16 @@ func (t *textSink) format(tl timeline.PodTimeline) string {
 		line := fmt.Sprintf("    %s%+7.2fs  %-20s", est, rel, m.Type)
 		var extra []string
 		if m.Container != "" {
-			extra = append(extra, "container "+s(m.Container))
+			extra = append(extra, "container "+m.Container)
 		}
 		if m.Service != "" {
-			extra = append(extra, "service "+s(m.Service))
+			extra = append(extra, "service "+m.Service)
 		}
 		if m.ExitCode != nil {
-			extra = append(extra, fmt.Sprintf("exit %d %s", *m.ExitCode, s(m.Reason)))
+			extra = append(extra, fmt.Sprintf("exit %d %s", *m.ExitCode, m.Reason))
 		}
 		if m.Detail != "" {
-			extra = append(extra, s(m.Detail))
+			extra = append(extra, m.Detail)
 		}
 		b.WriteString(strings.TrimRight(line+" "+strings.Join(extra, "; "), " ") + "\n")
 	}
@@ -103,9 +102,9 @@ func (t *textSink) format(tl timeline.PodTimeline) string {
 		if f.Cause != "" {
 			cause = " (" + f.Cause + ")"
 		}
-		fmt.Fprintf(&b, "    %s %s%s: %s\n", strings.ToUpper(string(f.Severity)), f.ID, cause, s(f.Message))
+		fmt.Fprintf(&b, "    %s %s%s: %s\n", strings.ToUpper(string(f.Severity)), f.ID, cause, f.Message)
 		if f.Fix != "" {
-			fix := strings.ReplaceAll(textutil.SanitizeMultiline(f.Fix), "\n", "\n           ")
+			fix := strings.ReplaceAll(f.Fix, "\n", "\n           ")
 			fmt.Fprintf(&b, "      fix: %s\n", fix)
 		}
 	}
@@ -134,7 +133,7 @@ func SummaryText(sum timeline.Summary) string {
 	b.WriteString("\n")
 	groups := append(append([]timeline.Group{}, sum.Owners...), sum.Services...)
 	for _, g := range groups {
-		fmt.Fprintf(&b, "  %s %s/%s: %d terminated", g.Kind, textutil.Sanitize(g.Namespace), textutil.Sanitize(g.Name), g.Terminated)
+		fmt.Fprintf(&b, "  %s %s/%s: %d terminated", g.Kind, g.Namespace, g.Name, g.Terminated)
 		if g.Shutdown.Count > 0 {
 			fmt.Fprintf(&b, ", shutdown p50 %.1fs p95 %.1fs max %.1fs", g.Shutdown.P50, g.Shutdown.P95, g.Shutdown.Max)
 		}
@@ -151,19 +150,19 @@ func SummaryText(sum timeline.Summary) string {
 		b.WriteString("\n")
 	}
 	for _, r := range sum.Recommendations {
-		fmt.Fprintf(&b, "  recommendation for %s %s/%s (%s):\n", r.Kind, textutil.Sanitize(r.Namespace), textutil.Sanitize(r.Name), joinIDs(r.Findings))
+		fmt.Fprintf(&b, "  recommendation for %s %s/%s (%s):\n", r.Kind, r.Namespace, r.Name, joinIDs(r.Findings))
 		for _, basis := range r.Basis {
-			fmt.Fprintf(&b, "    - %s\n", textutil.Sanitize(basis))
+			fmt.Fprintf(&b, "    - %s\n", basis)
 		}
 		if r.Patch != "" {
-			fmt.Fprintf(&b, "    %s\n", textutil.Sanitize(r.Patch))
+			fmt.Fprintf(&b, "    %s\n", r.Patch)
 		}
 		if r.Note != "" {
-			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(textutil.SanitizeMultiline(r.Note), "\n", "\n    "))
+			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(r.Note, "\n", "\n    "))
 		}
 	}
 	for _, w := range sum.Warnings {
-		fmt.Fprintf(&b, "  warning: %s\n", textutil.Sanitize(w))
+		fmt.Fprintf(&b, "  warning: %s\n", w)
 	}
 	return b.String()
 }

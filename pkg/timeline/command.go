@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 )
 
 // pid1Kind is what a container's command shows about how its PID 1 takes SIGTERM.
@@ -50,7 +48,7 @@ func readPID1(c corev1.Container, sharedPIDNamespace bool) pid1Info {
 		return pid1Info{why: "the command is the image's ENTRYPOINT, which the API does not show"}
 	}
 	cmd := append(slices.Clone(c.Command), c.Args...)
-	info := pid1Info{cmd: textutil.Sanitize(truncate(strings.Join(cmd, " "), 80))}
+	info := pid1Info{cmd: truncate(strings.Join(cmd, " "), 80)}
 	if sharedPIDNamespace {
 		info.why = "shareProcessNamespace: PID 1 is the pod's pause process, so the container's processes get SIGTERM's default action"
 		return info
@@ -73,7 +71,7 @@ func readArgv(argv []string) (pid1Kind, string) {
 	case slices.Contains(idlers, name):
 		return pid1Ignores, "`" + name + "` as PID 1 has no SIGTERM handler, and PID 1 gets no default signal action"
 	case !slices.Contains(shells, name):
-		return pid1Unknown, "PID 1 is `" + textutil.Sanitize(truncate(name, 40)) + "`; the API does not show whether it handles SIGTERM"
+		return pid1Unknown, "PID 1 is `" + truncate(name, 40) + "`; the API does not show whether it handles SIGTERM"
 	}
 	script, ok := shellScript(argv[1:])
 	if !ok {
@@ -124,7 +122,7 @@ func readScript(shell, script string) (pid1Kind, string) {
 		argv := strings.Fields(rest)
 		kind, why := readArgv(argv)
 		if kind == pid1Unknown && len(argv) > 0 {
-			why = "the script execs `" + textutil.Sanitize(truncate(path.Base(argv[0]), 40)) + "`, which becomes PID 1; the API does not show whether it handles SIGTERM"
+			why = "the script execs `" + truncate(path.Base(argv[0]), 40) + "`, which becomes PID 1; the API does not show whether it handles SIGTERM"
 		}
 		return kind, why
 	}

@@ -12,6 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 )
 
 // DefaultDrainBudget is the time load balancers and kube-proxy are given to stop sending traffic
@@ -158,8 +160,11 @@ func (e *Engine) Snapshot() Snapshot {
 		}
 	}
 	s.Owners = e.ownerProgress()
+	for i := range s.Owners {
+		s.Owners[i].Owner = *s.Owners[i].Owner.cleaned()
+	}
 	for name, u := range e.nodes {
-		s.Nodes = append(s.Nodes, NodeState{Name: name, Unschedulable: u})
+		s.Nodes = append(s.Nodes, NodeState{Name: textutil.Sanitize(name), Unschedulable: u})
 	}
 	sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
 	s.Summary = e.summary(s.Pods, e.now)

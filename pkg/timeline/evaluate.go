@@ -93,6 +93,7 @@ func (e *Engine) build(p *podState, final bool) PodTimeline {
 	tl.Measured = e.measure(tm, &tl)
 	tl.Findings = e.findings(p, &tl, final)
 	tl.Verdict = verdictOf(tm, &tl, final)
+	tl.clean()
 	return tl
 }
 

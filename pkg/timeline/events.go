@@ -9,8 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 )
 
 // pendingEvent is an event received before its pod was seen terminating.
@@ -128,7 +126,7 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 		t = tm.start // the event and pod watches raced: nothing is shown before the deletion
 	}
 	name := containerOf(ev)
-	msg := textutil.Sanitize(truncate(ev.Message, 300))
+	msg := truncate(ev.Message, 300)
 	m := Mark{Time: t, ServerTime: serverTime(ev), Source: SourceEvent, Container: name, Detail: msg}
 	switch ev.Reason {
 	case "Killing":

@@ -2,7 +2,6 @@ package timeline
 
 import (
 	"fmt"
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"math"
 	"path"
 	"strconv"
@@ -275,7 +274,7 @@ func (e *Engine) begin(p *podState, t time.Time, joined bool) {
 		m.Detail = strings.TrimPrefix(m.Detail+"; already terminating when watching started", "; ")
 	}
 	if pod.DeletionTimestamp == nil {
-		m.Detail = "terminated by the kubelet (" + textutil.Sanitize(firstNonEmpty(tm.reason, string(pod.Status.Phase))) + ")"
+		m.Detail = "terminated by the kubelet (" + firstNonEmpty(tm.reason, string(pod.Status.Phase)) + ")"
 	}
 	tm.add("deletion", m)
 	shared := pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace
@@ -316,12 +315,12 @@ func newCtr(c corev1.Container, sidecar, sharedPIDs bool) *ctrState {
 			cs.sleep, cs.hook = &d, hookSleep
 			cs.preStop = fmt.Sprintf("sleep %ds", h.Sleep.Seconds)
 		case h.Exec != nil:
-			cs.preStop = "exec: " + textutil.Sanitize(strings.Join(h.Exec.Command, " "))
+			cs.preStop = "exec: " + strings.Join(h.Exec.Command, " ")
 			if d, ok := execSleep(h.Exec.Command); ok {
 				cs.sleep, cs.hook = &d, hookExecSleep
 			}
 		case h.HTTPGet != nil:
-			cs.preStop = "httpGet: " + textutil.Sanitize(h.HTTPGet.Path)
+			cs.preStop = "httpGet: " + h.HTTPGet.Path
 		default:
 			cs.preStop = "hook"
 		}
@@ -440,7 +439,7 @@ func (e *Engine) containerStatus(tm *termState, t time.Time, st *corev1.Containe
 		m.ServerTime = &fin
 	}
 	if term.Message != "" {
-		m.Detail = textutil.Sanitize(truncate(term.Message, 200))
+		m.Detail = truncate(term.Message, 200)
 	}
 	tm.add("exit/"+c.name, m)
 	if atDeadline(tm, c) {

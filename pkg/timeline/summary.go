@@ -2,6 +2,8 @@ package timeline
 
 import (
 	"fmt"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"math"
 	"slices"
 	"sort"
@@ -83,6 +85,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 	for _, r := range e.cfg.Partial {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%s could not be watched: timelines are partial", r))
 	}
+	s.clean()
 	return s
 }
 
@@ -90,6 +93,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 // times...) to the summary, each once.
 func (s *Summary) AddWarnings(ws ...string) {
 	for _, w := range ws {
+		w = textutil.Sanitize(w)
 		if !slices.Contains(s.Warnings, w) {
 			s.Warnings = append(s.Warnings, w)
 		}

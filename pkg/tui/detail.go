@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
@@ -147,8 +146,8 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 	if isLive(p) {
 		verdict += " (so far)"
 	}
-	add(st.bold.Render(textutil.Sanitize(p.Name)) + "  " + vs.Render(sym+" "+verdict) + "  " +
-		st.dim.Render(textutil.Sanitize(p.State)))
+	add(st.bold.Render(p.Name) + "  " + vs.Render(sym+" "+verdict) + "  " +
+		st.dim.Render(p.State))
 
 	var facts []string
 	fact := func(k, v string) {
@@ -156,22 +155,22 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 			facts = append(facts, st.dim.Render(k)+" "+v)
 		}
 	}
-	fact("namespace", textutil.Sanitize(p.Namespace))
-	fact("node", textutil.Sanitize(p.Node))
+	fact("namespace", p.Namespace)
+	fact("node", p.Node)
 	if o := p.Owner; o != nil {
-		s := textutil.Sanitize(o.Kind + "/" + o.Name)
+		s := o.Kind + "/" + o.Name
 		if o.Revision != "" {
-			s += " r" + textutil.Sanitize(o.Revision)
+			s += " r" + o.Revision
 		}
 		if o.Controller != nil {
-			s += " of " + textutil.Sanitize(o.Controller.Kind+"/"+o.Controller.Name)
+			s += " of " + o.Controller.Kind + "/" + o.Controller.Name
 		}
 		fact("owner", s)
 	}
-	fact("services", textutil.Sanitize(strings.Join(p.Services, ", ")))
-	cause := textutil.Sanitize(p.Cause)
+	fact("services", strings.Join(p.Services, ", "))
+	cause := p.Cause
 	if p.Reason != "" {
-		cause += " (" + textutil.Sanitize(p.Reason) + ")"
+		cause += " (" + p.Reason + ")"
 	}
 	fact("cause", cause)
 	if p.GracePeriodSeconds != nil {
@@ -194,7 +193,7 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 		facts = append(facts, st.warn.Render("joined midway"))
 	}
 	if len(p.Partial) > 0 {
-		facts = append(facts, st.warn.Render("not watched: "+textutil.Sanitize(strings.Join(p.Partial, ", "))))
+		facts = append(facts, st.warn.Render("not watched: "+strings.Join(p.Partial, ", ")))
 	}
 	// Facts flow over as many lines as the width needs.
 	line := " "
@@ -213,12 +212,12 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 	}
 
 	for _, c := range p.Containers {
-		s := "  " + st.dim.Render("container") + " " + textutil.Sanitize(c.Name)
+		s := "  " + st.dim.Render("container") + " " + c.Name
 		if c.Sidecar {
 			s += st.dim.Render(" (sidecar)")
 		}
 		if c.PreStop != "" {
-			s += "  " + st.dim.Render("preStop") + " " + textutil.Sanitize(c.PreStop)
+			s += "  " + st.dim.Render("preStop") + " " + c.PreStop
 		}
 		if c.ExitCode != nil {
 			es := st.good
@@ -228,7 +227,7 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 			s += "  " + es.Render(fmt.Sprintf("exit %d", *c.ExitCode))
 		}
 		if c.Reason != "" {
-			s += " " + textutil.Sanitize(c.Reason)
+			s += " " + c.Reason
 		}
 		if c.Finished != nil {
 			s += "  " + st.dim.Render("finished") + " " + fmtClock(*c.Finished)
@@ -252,21 +251,21 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 	}
 	for _, f := range p.Findings {
 		fsym, fs := st.severity(f.Severity)
-		head := "  " + fs.Render(fsym+" "+string(f.Severity)) + " " + st.bold.Render(textutil.Sanitize(string(f.ID)))
+		head := "  " + fs.Render(fsym+" "+string(f.Severity)) + " " + st.bold.Render(string(f.ID))
 		if f.Container != "" {
-			head += st.dim.Render(" [" + textutil.Sanitize(f.Container) + "]")
+			head += st.dim.Render(" [" + f.Container + "]")
 		}
 		if f.Cause != "" {
-			head += " " + st.label.Render("cause: "+textutil.Sanitize(f.Cause))
+			head += " " + st.label.Render("cause: "+f.Cause)
 		}
 		add(head)
-		wrap(4, textutil.Sanitize(f.Message), plain)
+		wrap(4, f.Message, plain)
 		for _, b := range f.Basis {
-			wrap(6, "· "+textutil.Sanitize(b), func(s ...string) string { return st.dim.Render(strings.Join(s, " ")) })
+			wrap(6, "· "+b, func(s ...string) string { return st.dim.Render(strings.Join(s, " ")) })
 		}
 		if f.Fix != "" {
 			add("    " + st.label.Render("fix:"))
-			for _, l := range strings.Split(strings.TrimRight(textutil.SanitizeMultiline(f.Fix), "\n"), "\n") {
+			for _, l := range strings.Split(strings.TrimRight(f.Fix, "\n"), "\n") {
 				add("      " + st.good.Render(l))
 			}
 		}
@@ -281,28 +280,28 @@ func markLine(p *timeline.PodTimeline, mk *timeline.Mark, st *styles) string {
 	}
 	var extra []string
 	if mk.Container != "" {
-		extra = append(extra, "["+textutil.Sanitize(mk.Container)+"]")
+		extra = append(extra, "["+mk.Container+"]")
 	}
 	if mk.Service != "" {
-		extra = append(extra, "svc "+textutil.Sanitize(mk.Service))
+		extra = append(extra, "svc "+mk.Service)
 	}
 	if mk.Slice != "" {
-		extra = append(extra, "slice "+textutil.Sanitize(mk.Slice))
+		extra = append(extra, "slice "+mk.Slice)
 	}
 	if mk.ExitCode != nil {
 		extra = append(extra, fmt.Sprintf("exit %d", *mk.ExitCode))
 	}
 	if mk.Reason != "" {
-		extra = append(extra, textutil.Sanitize(mk.Reason))
+		extra = append(extra, mk.Reason)
 	}
 	if mk.Detail != "" {
-		extra = append(extra, `"`+textutil.Sanitize(mk.Detail)+`"`)
+		extra = append(extra, `"`+mk.Detail+`"`)
 	}
 	if mk.ServerTime != nil && !mk.ServerTime.IsZero() {
 		extra = append(extra, "server "+mk.ServerTime.Format("15:04:05"))
 	}
-	s := fmt.Sprintf("  %9s  %s  %-20s %-13s %s", rel, fmtClock(mk.Time), textutil.Sanitize(string(mk.Type)),
-		textutil.Sanitize(mk.Source), strings.Join(extra, " "))
+	s := fmt.Sprintf("  %9s  %s  %-20s %-13s %s", rel, fmtClock(mk.Time), string(mk.Type),
+		mk.Source, strings.Join(extra, " "))
 	s = strings.TrimRight(s, " ")
 	if mk.Estimated {
 		return st.estimated.Render(s)

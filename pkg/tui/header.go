@@ -59,7 +59,7 @@ func (h *headerModel) setSnap(s *timeline.Snapshot) {
 	h.cordoned = h.cordoned[:0]
 	for _, n := range s.Nodes {
 		if n.Unschedulable {
-			h.cordoned = append(h.cordoned, textutil.Sanitize(n.Name))
+			h.cordoned = append(h.cordoned, n.Name)
 		}
 	}
 	h.capacity, h.hasCap = worstCapacity(s.Summary.Services)
@@ -136,9 +136,9 @@ func (h *headerModel) progressLine() string {
 	}
 
 	for _, o := range h.owners {
-		name := textutil.Sanitize(o.Owner.Name)
+		name := o.Owner.Name
 		if o.Owner.Revision != "" {
-			name += " r" + textutil.Sanitize(o.Owner.Revision)
+			name += " r" + o.Owner.Revision
 		}
 		total := o.Running + o.Terminating + o.Terminated
 		if o.Terminating+o.Terminated == 0 {
@@ -177,7 +177,7 @@ func (h *headerModel) capacityLine() string {
 	if !h.hasCap {
 		return st.dim.Render("ready endpoints: no Service selects these pods")
 	}
-	label := st.dim.Render("ready") + " svc/" + textutil.Sanitize(c.service) + " "
+	label := st.dim.Render("ready") + " svc/" + c.service + " "
 	tail := fmt.Sprintf(" now %d", c.cur)
 	dipStyle := st.good
 	switch {

@@ -10,7 +10,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
@@ -339,22 +338,22 @@ func (l *listModel) renderPod(p *timeline.PodTimeline, selected bool) (string, s
 		vs = st.dim
 	}
 	marker := " "
-	name := fitMiddle(textutil.Sanitize(p.Name), nameW)
+	name := fitMiddle(p.Name, nameW)
 	if selected {
 		marker = st.accent.Render("▌")
 		name = st.selected.Render(name)
 	}
 	rev := "-"
 	if p.Owner != nil && p.Owner.Revision != "" {
-		rev = "r" + textutil.Sanitize(p.Owner.Revision)
+		rev = "r" + p.Owner.Revision
 	}
 	line1 := marker + vs.Render(sym) + " " + name + " "
 	if nodeW > 0 {
-		line1 += st.dim.Render(fitMiddle(textutil.Sanitize(p.Node), nodeW)) + " "
+		line1 += st.dim.Render(fitMiddle(p.Node, nodeW)) + " "
 	}
 	line1 += st.dim.Render(fit(rev, revW))
 
-	state := textutil.Sanitize(p.State)
+	state := p.State
 	stateStyle := st.dim
 	if live {
 		stateStyle = st.warn
@@ -370,7 +369,7 @@ func (l *listModel) renderPod(p *timeline.PodTimeline, selected bool) (string, s
 	line2 += vs.Render(fit(string(p.Verdict), 10)) + " " + fmt.Sprintf("%7s", d)
 	// The most severe finding names the problem when it fits whole.
 	if f := topFinding(p); f != nil {
-		id := "  " + textutil.Sanitize(string(f.ID))
+		id := "  " + string(f.ID)
 		if ansi.StringWidth(line2)+ansi.StringWidth(id) <= l.leftWidth() {
 			line2 += st.dim.Render(id)
 		}

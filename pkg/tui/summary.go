@@ -8,7 +8,6 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
@@ -72,15 +71,15 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		if c.min < c.max {
 			dip = fmt.Sprintf("dip of %d (%.0f%%)", c.max-c.min, 100*float64(c.max-c.min)/float64(c.max))
 		}
-		line("  capacity  svc/%s ready endpoints %d → min %d, %s", textutil.Sanitize(c.service), c.max, c.min, dip)
+		line("  capacity  svc/%s ready endpoints %d → min %d, %s", c.service, c.max, c.min, dip)
 	}
 	for _, w := range s.Summary.Warnings {
-		line("  warning   %s", textutil.Sanitize(w))
+		line("  warning   %s", w)
 	}
 	for _, r := range s.Summary.Recommendations {
 		var parts []string
 		if r.PreStopSleepSeconds != nil {
-			parts = append(parts, fmt.Sprintf("preStop sleep %ds (%s)", *r.PreStopSleepSeconds, textutil.Sanitize(r.Container)))
+			parts = append(parts, fmt.Sprintf("preStop sleep %ds (%s)", *r.PreStopSleepSeconds, r.Container))
 		}
 		if r.TerminationGracePeriodSeconds != nil {
 			parts = append(parts, fmt.Sprintf("terminationGracePeriodSeconds %d", *r.TerminationGracePeriodSeconds))
@@ -88,7 +87,7 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		if len(parts) == 0 {
 			parts = append(parts, "not in the pod template")
 		}
-		line("  recommend %s %s: %s (kubectl patch in -o text / --json)", r.Kind, textutil.Sanitize(r.Name), strings.Join(parts, ", "))
+		line("  recommend %s %s: %s (kubectl patch in -o text / --json)", r.Kind, r.Name, strings.Join(parts, ", "))
 	}
 
 	worst := worstPods(s.Pods, s.Time)
@@ -102,9 +101,9 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		}
 		id := ""
 		if f := topFinding(p); f != nil {
-			id = "  " + textutil.Sanitize(string(f.ID))
+			id = "  " + string(f.ID)
 		}
-		line("  %s %-10s %7s  %s%s", verdictSymbol(p.Verdict), p.Verdict, fmtDur(durationOf(p, s.Time)), textutil.Sanitize(p.Name), id)
+		line("  %s %-10s %7s  %s%s", verdictSymbol(p.Verdict), p.Verdict, fmtDur(durationOf(p, s.Time)), p.Name, id)
 	}
 
 	// Each kind of finding once, in the order the worst pods show them: its message (which
@@ -145,7 +144,7 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		if x.f.Cause != "" {
 			id += " [" + x.f.Cause + "]"
 		}
-		msg := fmt.Sprintf("%s (%d pod(s)): %s", textutil.Sanitize(id), x.pods, textutil.Sanitize(x.f.Message))
+		msg := fmt.Sprintf("%s (%d pod(s)): %s", id, x.pods, x.f.Message)
 		wrapped := strings.Split(ansi.Wordwrap(msg, inner, " "), "\n")
 		if len(wrapped) > 2 {
 			wrapped = append(wrapped[:1], trunc(wrapped[1]+" …", inner))
@@ -161,7 +160,7 @@ func SummaryText(s timeline.Snapshot, width int) string {
 		if strings.TrimSpace(x.f.Fix) == "" || left < 1 {
 			continue
 		}
-		fix := strings.Split(strings.TrimRight(textutil.SanitizeMultiline(x.f.Fix), "\n"), "\n")
+		fix := strings.Split(strings.TrimRight(x.f.Fix, "\n"), "\n")
 		if len(fix) > left && left < 4 {
 			// A fix cut to a line or two would mislead: point to where it is whole.
 			line("    fix: %d lines, see -o text or --report", len(fix))

@@ -11,6 +11,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ptrv "k8s.io/utils/ptr"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
@@ -383,25 +387,19 @@ func TestResize(t *testing.T) {
 }
 
 // TestSanitizedOutput puts escape sequences everywhere cluster text appears and checks that
-// none reaches the terminal: they are shown as inert text instead.
+// none reaches the terminal: they are shown as inert text instead. Cluster text is sanitized
+// once, by the engine that builds the snapshot (timeline's clean), so the snapshot comes from
+// an engine fed hostile deltas.
 func TestSanitizedOutput(t *testing.T) {
 	const evil = "\x1b]0;pwned\x07\x1b[31m"
-	s := rolloutSnapshot()
-	p := &s.Pods[2]
-	p.Name = "web-6b7f9c8d5-qw7zt" + evil
-	p.Node = "kind-worker" + evil
-	p.Reason = evil
-	p.Containers[0].Reason = evil
-	for i := range p.Marks {
-		p.Marks[i].Detail = "Stopping container app " + evil
+	s := hostileSnapshot(evil)
+	if len(s.Pods) != 1 || len(s.Pods[0].Findings) == 0 {
+		t.Fatalf("hostile snapshot: %+v", s.Pods)
 	}
-	p.Findings[0].Message = "message " + evil
-	p.Findings[0].Fix = "fix:\n  " + evil + "\n\x1b[2J"
-	s.Summary.Warnings = []string{"warning " + evil}
-	s.Summary.Services[0].Name = "web" + evil
+	s.Summary.AddWarnings("warning " + evil) // a watch warning quoting cluster text
 
 	msgs := []tea.Msg{snap(s), updateMsg{statusSet: true, status: "status " + evil, statusErr: true}}
-	msgs = append(msgs, press("g", "down", "down", "enter")...)
+	msgs = append(msgs, press("g", "enter")...)
 	fm, raw := runProgram(t, 120, 40, testConfig(), msgs...)
 	// The renderer writes its own CSI sequences; the OSC title and the BEL are what only the
 	// payload could have brought.
@@ -422,7 +420,7 @@ func TestSanitizedOutput(t *testing.T) {
 	m := newModel(testConfig())
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m.Update(updateMsg{snap: &s})
-	for _, k := range press("g", "down", "down", "enter") {
+	for _, k := range press("g", "enter") {
 		m.Update(k)
 	}
 	var seen strings.Builder
@@ -436,7 +434,7 @@ func TestSanitizedOutput(t *testing.T) {
 			t.Errorf("detail contains raw %q", bad)
 		}
 	}
-	for _, want := range []string{`message \x1b]0;pwned`, `\x1b[2J`, `Stopping container app \x1b]0;pwned`} {
+	for _, want := range []string{`Stopping container app\x1b]0;pwned`, `exit 137`} {
 		if !strings.Contains(ansi.Strip(out), want) {
 			t.Errorf("detail does not show %q inert", want)
 		}
@@ -444,4 +442,42 @@ func TestSanitizedOutput(t *testing.T) {
 	if sum := SummaryText(s, 120); strings.ContainsAny(sum, "\x1b\x07") {
 		t.Errorf("summary contains control characters:\n%q", sum)
 	}
+}
+
+// hostileSnapshot is what the engine makes of a pod whose names, reasons and messages carry
+// the payload: killed at its deadline behind a Service whose name carries it too.
+func hostileSnapshot(evil string) timeline.Snapshot {
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	ctrl := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-1" + evil, Namespace: "shop", UID: "u1",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d4f" + evil, Controller: &ctrl}}},
+		Spec: corev1.PodSpec{NodeName: "node" + evil, TerminationGracePeriodSeconds: ptrv.To(int64(3)),
+			Containers: []corev1.Container{{Name: "app", Command: []string{"sh", "-c", "sleep 9 " + evil}}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "app",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
+	}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "web" + evil, Namespace: "shop", Labels: map[string]string{discoveryv1.LabelServiceName: "web" + evil}},
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: ptrv.To(true)},
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: pod.Name, UID: pod.UID}}},
+	}
+	e := timeline.New(timeline.Config{})
+	e.Apply(timeline.Delta{Time: at(0), Type: timeline.Added, Pod: pod.DeepCopy()})
+	e.Apply(timeline.Delta{Time: at(0), Type: timeline.Added, Slice: slice.DeepCopy()})
+	dl := metav1.NewTime(at(4))
+	pod.DeletionTimestamp, pod.DeletionGracePeriodSeconds = &dl, ptrv.To(int64(3))
+	e.Apply(timeline.Delta{Time: at(1), Type: timeline.Modified, Pod: pod.DeepCopy()})
+	slice.Endpoints[0].Conditions = discoveryv1.EndpointConditions{Ready: ptrv.To(false), Serving: ptrv.To(true), Terminating: ptrv.To(true)}
+	e.Apply(timeline.Delta{Time: at(1.05), Type: timeline.Modified, Slice: slice.DeepCopy()})
+	e.Apply(timeline.Delta{Time: at(1.1), Type: timeline.Added, Event: &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "e1", Namespace: "shop", UID: "e1"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: pod.Name, UID: pod.UID, FieldPath: "spec.containers{app}"},
+		Reason:         "Killing", Message: "Stopping container app" + evil}})
+	pod.Status.Phase = corev1.PodFailed
+	pod.Status.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode: 137, Reason: "Error" + evil, Message: "killed" + evil, FinishedAt: metav1.NewTime(at(4))}}
+	e.Apply(timeline.Delta{Time: at(4.2), Type: timeline.Modified, Pod: pod.DeepCopy()})
+	return e.Snapshot()
 }

@@ -27,7 +27,6 @@ func Probe(ctx context.Context, cfg *rest.Config, timeout time.Duration) (string
 		timeout = DefaultConnectTimeout
 	}
 	c := rest.CopyConfig(cfg)
-	c.Timeout = timeout
 	dc, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
 		return "", classify(err, cfg.Host)
@@ -41,7 +40,7 @@ func Probe(ctx context.Context, cfg *rest.Config, timeout time.Duration) (string
 	res.StatusCode(&code)
 	at := "the server at " + cfg.Host
 	switch {
-	case err != nil && ctx.Err() == context.DeadlineExceeded && code == 0:
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && code == 0:
 		return "", &Error{Err: err, Msg: fmt.Sprintf("%s accepted the connection but did not answer within %s; check --kubeconfig/--context and the server, or raise --request-timeout", at, timeout)}
 	case err != nil && errors.Is(ctx.Err(), context.Canceled):
 		return "", &Error{Err: ctx.Err(), Msg: "interrupted while connecting to " + cfg.Host}

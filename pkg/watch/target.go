@@ -56,10 +56,14 @@ type kindInfo struct {
 // kinds are the kinds drainwatch follows, in the order help, errors and completion list them.
 var kinds = []kindInfo{
 	{kind: KindDeployment, short: "deploy", group: appsv1.GroupName, resource: "deployments", rollout: true, finish: true,
-		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Apps().V1().Deployments().Informer() }},
+		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Apps().V1().Deployments().Informer()
+		}},
 	{kind: KindReplicaSet, short: "rs", group: appsv1.GroupName, resource: "replicasets"},
 	{kind: KindStatefulSet, short: "sts", group: appsv1.GroupName, resource: "statefulsets", rollout: true, finish: true,
-		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Apps().V1().StatefulSets().Informer() }},
+		informer: func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Apps().V1().StatefulSets().Informer()
+		}},
 	{kind: KindDaemonSet, short: "ds", group: appsv1.GroupName, resource: "daemonsets"},
 	{kind: KindJob, short: "job", group: batchv1.GroupName, resource: "jobs"},
 	{kind: KindService, short: "svc", group: corev1.GroupName, resource: "services"},

@@ -1,0 +1,84 @@
+package timeline
+
+import "github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+
+// The engine's output is the one place where text from the cluster (names, reasons, event and
+// status messages, commands) is sanitized: control characters, escape sequences and bidi
+// overrides become visible escapes (textutil.Sanitize). JSON consumers, the text output, the
+// TUI and the report all receive the same, already safe text.
+
+func clean(s *string) { *s = textutil.Sanitize(*s) }
+
+func (o *Owner) cleaned() *Owner {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	clean(&c.Kind)
+	clean(&c.Name)
+	clean(&c.Revision)
+	if o.Controller != nil {
+		ctl := *o.Controller
+		clean(&ctl.Kind)
+		clean(&ctl.Name)
+		c.Controller = &ctl
+	}
+	return &c
+}
+
+// clean sanitizes every cluster string of a timeline built by the engine (its slices are its
+// own copies).
+func (tl *PodTimeline) clean() {
+	for _, s := range []*string{&tl.Namespace, &tl.Name, &tl.UID, &tl.Node, &tl.Reason, &tl.State} {
+		clean(s)
+	}
+	tl.Owner = tl.Owner.cleaned()
+	for i := range tl.Services {
+		clean(&tl.Services[i])
+	}
+	for i := range tl.Marks {
+		m := &tl.Marks[i]
+		for _, s := range []*string{&m.Container, &m.Service, &m.Slice, &m.Reason, &m.Detail} {
+			clean(s)
+		}
+	}
+	for i := range tl.Containers {
+		c := &tl.Containers[i]
+		for _, s := range []*string{&c.Name, &c.PreStop, &c.Reason} {
+			clean(s)
+		}
+	}
+	for i := range tl.Findings {
+		f := &tl.Findings[i]
+		clean(&f.Container)
+		clean(&f.Message)
+		f.Fix = textutil.SanitizeMultiline(f.Fix)
+		for j := range f.Basis {
+			clean(&f.Basis[j])
+		}
+	}
+}
+
+// clean sanitizes the cluster strings of a summary.
+func (s *Summary) clean() {
+	for _, gs := range [][]Group{s.Owners, s.Services} {
+		for i := range gs {
+			clean(&gs[i].Kind)
+			clean(&gs[i].Name)
+			clean(&gs[i].Namespace)
+		}
+	}
+	for i := range s.Warnings {
+		clean(&s.Warnings[i])
+	}
+	for i := range s.Recommendations {
+		r := &s.Recommendations[i]
+		for _, x := range []*string{&r.Kind, &r.Name, &r.Namespace, &r.Container, &r.Patch} {
+			clean(x)
+		}
+		r.Note = textutil.SanitizeMultiline(r.Note)
+		for j := range r.Basis {
+			clean(&r.Basis[j])
+		}
+	}
+}
