@@ -155,8 +155,13 @@ pod/NAME. Without one, every pod in the namespace is watched; -A watches all nam
 Output: a live TUI when stdout is a terminal, JSON lines with --json (one PodTimeline per pod
 as it finishes, one Summary at the end), a plain text report otherwise.
 
+Each finding names its cause (e.g. grace-shortened, prestop-consumed-grace,
+pid1-ignores-sigterm, slow-shutdown) and the facts behind it; the Summary's recommendations
+size a preStop sleep and a grace period per owner from what was measured, with a kubectl patch.
+
 Exit codes: 0 every pod terminated gracefully; 1 some pod did not (or its termination was not
-seen end to end); 2 usage, connection or permission error; 3 the recording could not be read.`,
+seen end to end, or it was still terminating when the watch ended); 2 usage, connection or
+permission error; 3 the recording could not be read; 130 interrupted before watching started.`,
 		Example:       example,
 		Args:          cobra.MaximumNArgs(2),
 		SilenceUsage:  true,
