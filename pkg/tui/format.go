@@ -99,14 +99,7 @@ func durationOf(p *timeline.PodTimeline, now time.Time) time.Duration {
 	if p.ShutdownSeconds != nil {
 		return time.Duration(*p.ShutdownSeconds * float64(time.Second))
 	}
-	end := now
-	if p.End != nil {
-		end = *p.End
-	}
-	if end.Before(p.Start) {
-		return 0
-	}
-	return end.Sub(p.Start)
+	return max(0, p.EndAt(now).Sub(p.Start))
 }
 
 // isLive reports whether a termination is still in progress.

@@ -89,16 +89,11 @@ func (a axis) colClamped(p *timeline.PodTimeline, t time.Time) int {
 
 // extent is the last moment worth drawing for a pod.
 func extent(p *timeline.PodTimeline, now time.Time) time.Time {
-	end := p.Start
+	end := p.EndAt(now)
 	later := func(t time.Time) {
 		if t.After(end) {
 			end = t
 		}
-	}
-	if p.End != nil {
-		later(*p.End)
-	} else if isLive(p) {
-		later(now)
 	}
 	if p.Deadline != nil {
 		later(*p.Deadline)
