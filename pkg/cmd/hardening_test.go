@@ -119,22 +119,10 @@ func TestReplayTimeoutIsRecordingTime(t *testing.T) {
 
 // Out-of-order and impossible times in a recording are clamped with a warning.
 func TestReplayClampsTimes(t *testing.T) {
-	_, deltas, err := record.ReadFile(writeRecording(t, 0, ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	deltas[2].Time = deltas[0].Time.AddDate(0, 0, -1)  // before the previous change
-	deltas[3].Time = deltas[3].Time.AddDate(900, 0, 0) // no clock gives this
-	var b bytes.Buffer
-	w, _ := record.NewWriter(&b, record.Header{Start: deltas[0].Time})
-	for _, d := range deltas {
-		_ = w.Write(d)
-	}
-	_ = w.Flush()
-	path := filepath.Join(t.TempDir(), "bad.ndjson")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := rewriteRecording(t, writeRecording(t, 0, ""), func(deltas []timeline.Delta) {
+		deltas[2].Time = deltas[0].Time.AddDate(0, 0, -1)  // before the previous change
+		deltas[3].Time = deltas[3].Time.AddDate(900, 0, 0) // no clock gives this
+	})
 	out, errOut, _ := runCmd(t, "--replay", path, "--json")
 	if !strings.Contains(errOut, "2 change(s) had times out of order or impossible") {
 		t.Errorf("stderr %q; want a warning about 2 clamped times", errOut)
@@ -198,23 +186,13 @@ func TestBrokenPipeStillWritesReport(t *testing.T) {
 
 // JSON carries cluster text sanitized exactly as the terminal views show it: one boundary.
 func TestJSONIsSanitizedLikeText(t *testing.T) {
-	h, deltas, err := record.ReadFile(writeRecording(t, 137, "\x1b]0;pwned\x07"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	w, _ := record.NewWriter(&b, h)
-	for _, d := range deltas {
-		if d.Pod != nil {
-			d.Pod.Spec.NodeName = "node-1\x1b]0;pwned\x07" // names too, not only messages
+	rec := rewriteRecording(t, writeRecording(t, 137, "\x1b]0;pwned\x07"), func(deltas []timeline.Delta) {
+		for _, d := range deltas {
+			if d.Pod != nil {
+				d.Pod.Spec.NodeName = "node-1\x1b]0;pwned\x07" // names too, not only messages
+			}
 		}
-		_ = w.Write(d)
-	}
-	_ = w.Flush()
-	rec := filepath.Join(t.TempDir(), "evil.ndjson")
-	if err := os.WriteFile(rec, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	})
 	out, _, _ := runCmd(t, "--replay", rec, "--json")
 	if strings.Contains(out, `\u001b`) || strings.Contains(out, `\u0007`) {
 		t.Errorf("JSON carries raw control characters:\n%s", out)
@@ -222,4 +200,25 @@ func TestJSONIsSanitizedLikeText(t *testing.T) {
 	if !strings.Contains(out, `"node":"node-1\\x1b]0;pwned\\x07"`) || !strings.Contains(out, `app \\x1b]0;pwned\\x07`) {
 		t.Errorf("JSON does not show the payload as visible escapes:\n%s", out)
 	}
+}
+
+// rewriteRecording writes a copy of the recording at path with its deltas changed by edit.
+func rewriteRecording(t *testing.T, path string, edit func([]timeline.Delta)) string {
+	t.Helper()
+	h, deltas, err := record.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(deltas)
+	var b bytes.Buffer
+	w, _ := record.NewWriter(&b, h)
+	for _, d := range deltas {
+		_ = w.Write(d)
+	}
+	_ = w.Flush()
+	out := filepath.Join(t.TempDir(), "edited.ndjson")
+	if err := os.WriteFile(out, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
