@@ -252,7 +252,8 @@ var scenarios = []scenarioCase{
 		build: func() *scen {
 			s := newScen("web-14", 30, app("/app"), false)
 			s.podDelta(1, Modified, func(p *corev1.Pod) {
-				p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "TerminationByKubelet"})
+				p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+					Reason: "TerminationByKubelet", Message: "The node was low on resource: memory. Threshold quantity: 100Mi, available: 50Mi."})
 			}).notReady(1.05).killing(1.02)
 			s.exitAll(1.5, 137)
 			return s.podDelta(1.6, Modified, func(p *corev1.Pod) { p.Status.Reason = "Evicted" })
@@ -262,6 +263,9 @@ var scenarios = []scenarioCase{
 		check: func(t *testing.T, tl PodTimeline) {
 			if tl.Cause != CauseKubelet || tl.State != StateTerminated {
 				t.Errorf("cause %q state %q; want kubelet, terminated", tl.Cause, tl.State)
+			}
+			if f := finding(tl, FindingNonZeroExit); f.Cause != CauseNodePressure || strings.Contains(f.Fix, "kill -9") {
+				t.Errorf("nonzero-exit cause %q fix %q; want node-pressure-eviction and a node-side fix", f.Cause, f.Fix)
 			}
 		},
 	},

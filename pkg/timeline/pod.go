@@ -45,6 +45,9 @@ type termState struct {
 	reason      string
 	grace       *int64
 	specGrace   *int64
+	// status is the pod's status.reason and status.message (or the DisruptionTarget
+	// condition's message): what kubelet said when it terminated the pod itself.
+	statusReason, statusMessage string
 	deadline    *time.Time // server clock
 	local       *time.Time // the deadline on the local clock, when the request was seen live
 	forced      bool
@@ -355,6 +358,17 @@ func truncate(s string, n int) string {
 // updateTermination reads what a pod update says about a termination in progress.
 func (e *Engine) updateTermination(p *podState, t time.Time, pod *corev1.Pod) {
 	tm := p.term
+	if pod.Status.Reason != "" {
+		tm.statusReason = pod.Status.Reason
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Message != "" && tm.statusMessage == "" {
+			tm.statusMessage = c.Message
+		}
+	}
+	if pod.Status.Message != "" {
+		tm.statusMessage = pod.Status.Message
+	}
 	if r := disruption(pod); r != "" && tm.reason != r {
 		tm.reason = r
 		tm.cause = causeOf(r, pod.DeletionTimestamp != nil)

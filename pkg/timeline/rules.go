@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,8 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 				Basis:   []string{"state.terminated.reason OOMKilled"},
 				Message: fmt.Sprintf("container %s was OOMKilled while terminating (exit %d)", c.name, c.code),
 				Fix:     "raise the container's memory limit, or release memory during shutdown (stop accepting work, flush in smaller batches)"})
+		case c.exited && c.code != 0 && tm.deadline == nil && tm.cause == CauseKubelet:
+			add(kubeletFinding(tm, c))
 		case c.exited && c.code != 0:
 			f := nonZeroFinding(c)
 			if f.Cause == CauseNoSIGTERMHandler {
@@ -331,6 +334,33 @@ func nonZeroFinding(c *ctrState) Finding {
 		f.Cause = CauseExitError
 		f.Message = fmt.Sprintf("container %s exited with code %d during shutdown", c.name, c.code)
 		f.Fix = "make the shutdown path exit 0; the container's last log lines say why it failed"
+	}
+	return f
+}
+
+// kubeletFinding explains a non-zero exit of a termination kubelet started itself (no API
+// deletion): node-pressure eviction, graceful node shutdown, or another kubelet decision, read
+// from the pod's status reason and message.
+func kubeletFinding(tm *termState, c *ctrState) Finding {
+	f := Finding{ID: FindingNonZeroExit, Severity: SeverityError, Container: c.name,
+		Basis: []string{"no deletionTimestamp: kubelet terminated the pod itself", fmt.Sprintf("status.reason %q, message %q", tm.statusReason, tm.statusMessage),
+			fmt.Sprintf("state.terminated: exit %d, reason %s", c.code, orDefault(c.reason, "none"))}}
+	what := "kubelet terminated the pod"
+	msg := strings.ToLower(tm.statusMessage)
+	switch {
+	case tm.statusReason == "Evicted" || strings.Contains(msg, "low on resource"):
+		f.Cause, what = CauseNodePressure, "kubelet evicted the pod under node pressure"
+		f.Fix = "node-pressure eviction uses evictionMaxPodGracePeriod (soft thresholds) or no grace at all (hard): set requests and limits that fit (BestEffort and Burstable pods over their requests go first), or give the node more headroom"
+	case strings.Contains(msg, "shutdown") || tm.statusReason == "Terminated" || tm.statusReason == "Shutdown":
+		f.Cause, what = CauseNodeShutdown, "the node shut down (graceful node shutdown)"
+		f.Fix = "graceful node shutdown gives pods shutdownGracePeriod minus shutdownGracePeriodCriticalPods (kubelet configuration), not terminationGracePeriodSeconds: raise those on the node, or drain nodes before shutting them down"
+	default:
+		f.Cause = CauseKubeletOther
+		f.Fix = "the pod's status message says why kubelet stopped it; kubelet-initiated terminations do not use the pod's grace period"
+	}
+	f.Message = fmt.Sprintf("container %s exited %d: %s", c.name, c.code, what)
+	if tm.statusMessage != "" {
+		f.Message += " (" + truncate(tm.statusMessage, 160) + ")"
 	}
 	return f
 }

@@ -164,6 +164,19 @@ var causeScenarios = []scenarioCase{
 	},
 }
 
+func TestNodeShutdownCause(t *testing.T) {
+	s := newScen("web-26", 30, app("/app"), true)
+	s.podDelta(1, Modified, func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue,
+			Reason: "TerminationByKubelet", Message: "Pod was terminated in response to imminent node shutdown."})
+	}).killing(1.02)
+	s.exitAll(3, 137)
+	tls, _ := run(Config{}, s.deltas)
+	if f := finding(tls[0], FindingNonZeroExit); f.Cause != CauseNodeShutdown || !strings.Contains(f.Fix, "shutdownGracePeriod") {
+		t.Errorf("finding %+v; want node-shutdown with the kubelet's shutdownGracePeriod as fix", f)
+	}
+}
+
 func TestCauseScenarios(t *testing.T) {
 	for _, tc := range causeScenarios {
 		t.Run(tc.name, func(t *testing.T) { runScenario(t, tc) })

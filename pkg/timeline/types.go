@@ -116,6 +116,10 @@ const (
 	CauseKilledEarly      = "killed-early"       // exit 137 before the deadline
 	CauseVanished         = "container-vanished" // ContainerStatusUnknown
 	CauseExitError        = "exit-error"         // another non-zero code
+	// kubelet-initiated terminations (no deletion: the pod object stays, phase Failed)
+	CauseNodePressure = "node-pressure-eviction" // status.reason Evicted
+	CauseNodeShutdown = "node-shutdown"          // graceful node shutdown
+	CauseKubeletOther = "kubelet-terminated"     // another kubelet-initiated termination
 	// stopped-before-drain
 	CauseNoPreStop        = "no-prestop"         // SIGTERM came with the Killing event
 	CausePreStopTooShort  = "prestop-too-short"  // the hook ended before the drain budget
