@@ -149,6 +149,13 @@ func SummaryText(sum timeline.Summary) string {
 		}
 		b.WriteString("\n")
 	}
+	for _, bl := range sum.Blockers {
+		fmt.Fprintf(&b, "  blocked by PodDisruptionBudget %s/%s (%d disruptions allowed): %s cannot be evicted", bl.Namespace, bl.Name, bl.DisruptionsAllowed, strings.Join(bl.Waiting, ", "))
+		if len(bl.Pods) > 0 {
+			fmt.Fprintf(&b, "; held by %s", strings.Join(bl.Pods, ", "))
+		}
+		fmt.Fprintf(&b, "\n    fix: %s\n", bl.Fix)
+	}
 	for _, r := range sum.Recommendations {
 		fmt.Fprintf(&b, "  recommendation for %s %s/%s (%s):\n", r.Kind, r.Namespace, r.Name, joinIDs(r.Findings))
 		for _, basis := range r.Basis {

@@ -71,6 +71,16 @@ func (s *Summary) clean() {
 	for i := range s.Warnings {
 		clean(&s.Warnings[i])
 	}
+	for i := range s.Blockers {
+		b := &s.Blockers[i]
+		clean(&b.Name)
+		clean(&b.Namespace)
+		for _, l := range [][]string{b.Waiting, b.Pods} {
+			for j := range l {
+				clean(&l[j])
+			}
+		}
+	}
 	for i := range s.Recommendations {
 		r := &s.Recommendations[i]
 		for _, x := range []*string{&r.Kind, &r.Name, &r.Namespace, &r.Container, &r.Patch} {

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
 // DeltaType says what happened to an object, as an informer reports it.
@@ -28,6 +29,7 @@ const (
 	KindEvent         = "Event"
 	KindReplicaSet    = "ReplicaSet"
 	KindNode          = "Node"
+	KindPDB           = "PodDisruptionBudget"
 )
 
 // Delta is the one seam between watching and correlating: one object change, stamped with
@@ -41,6 +43,7 @@ type Delta struct {
 	Event      *corev1.Event
 	ReplicaSet *appsv1.ReplicaSet
 	Node       *corev1.Node
+	PDB        *policyv1.PodDisruptionBudget
 	// FinalStateUnknown marks a DELETED found by a relist: the object vanished while the watch
 	// was down, and the object carried is the last state seen, not the final one.
 	FinalStateUnknown bool
@@ -59,6 +62,8 @@ func (d Delta) Kind() string {
 		return KindReplicaSet
 	case d.Node != nil:
 		return KindNode
+	case d.PDB != nil:
+		return KindPDB
 	}
 	return ""
 }
@@ -86,6 +91,8 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 		obj = d.ReplicaSet
 	case KindNode:
 		obj = d.Node
+	case KindPDB:
+		obj = d.PDB
 	default:
 		return nil, fmt.Errorf("delta carries no object")
 	}
@@ -131,6 +138,9 @@ func (d *Delta) UnmarshalJSON(b []byte) error {
 	case KindNode:
 		d.Node = &corev1.Node{}
 		target = d.Node
+	case KindPDB:
+		d.PDB = &policyv1.PodDisruptionBudget{}
+		target = d.PDB
 	default:
 		return fmt.Errorf("unknown object kind %q", w.Kind)
 	}

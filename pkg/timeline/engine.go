@@ -81,6 +81,7 @@ type Engine struct {
 	pending map[string][]pendingEvent // pod uid or namespace/name -> events seen before they could be used
 	pendOrd []string
 	dropped int
+	pdbs    map[string]*pdbState // namespace/name
 	// peers holds, per owner, the seconds from SIGTERM to exit of its pods that exited 0 in time.
 	peers map[string][]float64
 }
@@ -109,6 +110,7 @@ func New(cfg Config) *Engine {
 		nodes:   map[string]bool{},
 		pending: map[string][]pendingEvent{},
 		peers:   map[string][]float64{},
+		pdbs:    map[string]*pdbState{},
 	}
 }
 
@@ -139,6 +141,8 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 			}
 		}
 		e.rs[rs.Namespace+"/"+rs.Name] = info
+	case d.PDB != nil:
+		e.applyPDB(d)
 	case d.Node != nil:
 		if d.Type == Deleted {
 			delete(e.nodes, d.Node.Name)

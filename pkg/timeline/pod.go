@@ -39,26 +39,26 @@ const (
 
 // termState is a termination in progress.
 type termState struct {
-	start       time.Time
-	joined      bool
-	cause       string
-	reason      string
-	grace       *int64
-	specGrace   *int64
+	start     time.Time
+	joined    bool
+	cause     string
+	reason    string
+	grace     *int64
+	specGrace *int64
 	// status is the pod's status.reason and status.message (or the DisruptionTarget
 	// condition's message): what kubelet said when it terminated the pod itself.
 	statusReason, statusMessage string
-	deadline    *time.Time // server clock
-	local       *time.Time // the deadline on the local clock, when the request was seen live
-	forced      bool
-	readyFalse  bool
-	exceeded    bool
-	marks       []Mark
-	keys        map[string]struct{}
-	events      map[string]struct{}
-	ctrs        []*ctrState
-	end         *time.Time
-	endpointsOK bool // the pod was seen in an EndpointSlice while terminating
+	deadline                    *time.Time // server clock
+	local                       *time.Time // the deadline on the local clock, when the request was seen live
+	forced                      bool
+	readyFalse                  bool
+	exceeded                    bool
+	marks                       []Mark
+	keys                        map[string]struct{}
+	events                      map[string]struct{}
+	ctrs                        []*ctrState
+	end                         *time.Time
+	endpointsOK                 bool // the pod was seen in an EndpointSlice while terminating
 }
 
 // ctrState is one container of a terminating pod.

@@ -311,6 +311,8 @@ type Summary struct {
 	GraceUsed Stats   `json:"graceUsed"`
 	Owners    []Group `json:"owners,omitempty"`
 	Services  []Group `json:"services,omitempty"`
+	// Blockers are the PodDisruptionBudgets holding a drain up (see Blocker).
+	Blockers []Blocker `json:"blockers,omitempty"`
 	// Recommendations: one per owner whose pods had a problem the pod template can fix.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	// Warnings are things the watch could not see or had to drop.

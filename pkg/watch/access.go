@@ -54,6 +54,7 @@ func requiredResources(t *Target) (pods resourceRef, optional []resourceRef) {
 	if t.Node != "" {
 		optional = append(optional, resourceRef{resource: "nodes"})
 	}
+	optional = append(optional, resourceRef{group: "policy", resource: "poddisruptionbudgets", namespace: t.Pods.Namespace})
 	if k, _ := kindOf(t.Kind); k.rollout {
 		optional = append(optional, resourceRef{group: k.group, resource: k.resource, namespace: t.Namespace})
 	}
@@ -136,6 +137,8 @@ func checkAccess(ctx context.Context, client kubernetes.Interface, t *Target, se
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: rollout revisions are unknown", what))
 		case "nodes":
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: cordoning is not visible and --until-done cannot tell when the drain ends", what))
+		case "poddisruptionbudgets":
+			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: a drain held up by a PodDisruptionBudget is not shown", what))
 		case "deployments", "statefulsets":
 			a.warnings = append(a.warnings, fmt.Sprintf("cannot %s: --until-done cannot tell when the rollout ends", what))
 		}

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -42,6 +43,8 @@ func trim(obj any) (any, error) {
 		return trimDeployment(o), nil
 	case *appsv1.StatefulSet:
 		return trimStatefulSet(o), nil
+	case *policyv1.PodDisruptionBudget:
+		return trimPDB(o), nil
 	}
 	return obj, nil
 }
@@ -233,6 +236,16 @@ func trimStatefulSet(s *appsv1.StatefulSet) *appsv1.StatefulSet {
 	}
 }
 
+func trimPDB(p *policyv1.PodDisruptionBudget) *policyv1.PodDisruptionBudget {
+	return &policyv1.PodDisruptionBudget{
+		ObjectMeta: trimMeta(p.ObjectMeta),
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: p.Spec.Selector, MinAvailable: p.Spec.MinAvailable,
+			MaxUnavailable: p.Spec.MaxUnavailable},
+		Status: policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: p.Status.DisruptionsAllowed,
+			CurrentHealthy: p.Status.CurrentHealthy, DesiredHealthy: p.Status.DesiredHealthy, ExpectedPods: p.Status.ExpectedPods},
+	}
+}
+
 // unchanged reports whether an update changed nothing the timeline reads: the same trimmed
 // object under a new resourceVersion (a relist, or a change only to dropped fields such as a
 // node heartbeat). Such updates are not passed on.
@@ -254,6 +267,8 @@ func unchanged(oldObj, newObj any) bool {
 	case *appsv1.Deployment:
 		return sameExceptVersion(o, newObj)
 	case *appsv1.StatefulSet:
+		return sameExceptVersion(o, newObj)
+	case *policyv1.PodDisruptionBudget:
 		return sameExceptVersion(o, newObj)
 	}
 	return false

@@ -18,6 +18,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -284,6 +285,11 @@ func (w *Watcher) informers(acc *access) []*informer {
 		f := factory(Scope{FieldSelector: nameField(t.Node)})
 		add("nodes", f, f.Core().V1().Nodes().Informer())
 	}
+	if acc.allowed("poddisruptionbudgets.policy") {
+		// What can hold a drain up; there are few of them.
+		f := factory(Scope{Namespace: t.Pods.Namespace})
+		add("poddisruptionbudgets", f, f.Policy().V1().PodDisruptionBudgets().Informer())
+	}
 	if k, _ := kindOf(t.Kind); k.rollout && acc.allowed(k.resource+"."+k.group) {
 		f := factory(Scope{Namespace: t.Namespace, FieldSelector: nameField(t.Name)})
 		add(k.resource, f, k.informer(f))
@@ -342,6 +348,8 @@ func (w *Watcher) emit(in *informer, d timeline.Delta, obj any) {
 		d.ReplicaSet = o
 	case *corev1.Node:
 		d.Node = o
+	case *policyv1.PodDisruptionBudget:
+		d.PDB = o
 	case *appsv1.Deployment:
 		w.stream.workload(o, d.Type == timeline.Deleted)
 		return
@@ -436,8 +444,8 @@ func counts(infs []*informer, pendingMark bool) string {
 	listed := map[string]int64{}
 	pending := map[string]bool{}
 	for _, in := range infs {
-		if in.dropped || in.name == "deployments" || in.name == "statefulsets" || in.name == "nodes" {
-			continue // one object each: not worth a count
+		if in.dropped || in.name == "deployments" || in.name == "statefulsets" || in.name == "nodes" || in.name == "poddisruptionbudgets" {
+			continue // one object each, or a few: not worth a count
 		}
 		if _, seen := listed[in.name]; !seen {
 			names = append(names, in.name)
