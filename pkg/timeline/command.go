@@ -2,7 +2,6 @@ package timeline
 
 import (
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -80,10 +79,16 @@ func readArgv(argv []string) (pid1Kind, string) {
 	return readScript(name, script)
 }
 
-// shellScript returns the argument of -c (also in combined flags such as -ec).
+// shellScript returns the argument of -c (also in combined flags such as -ec); options that
+// take an argument (-o pipefail) are skipped.
 func shellScript(args []string) (string, bool) {
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") || a == "-" || a == "--" {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-o" || a == "+o":
+			i++
+			continue
+		case !strings.HasPrefix(a, "-") || a == "-" || a == "--":
 			return "", false
 		}
 		if !strings.HasPrefix(a, "--") && strings.Contains(a, "c") && i+1 < len(args) {
@@ -93,47 +98,121 @@ func shellScript(args []string) (string, bool) {
 	return "", false
 }
 
-// trapRE finds `trap ACTION SIGNALS...` up to the end of the command.
-var trapRE = regexp.MustCompile(`(?:^|[\s;&|({])trap\s+('[^']*'|"(?:[^"\\]|\\.)*"|\S+)((?:[ \t]+[A-Za-z0-9+]+)+)`)
+// trapState is what a script's traps do to TERM.
+type trapState int
 
-func readScript(shell, script string) (pid1Kind, string) {
-	for _, m := range trapRE.FindAllStringSubmatch(script, -1) {
-		action, sigs := m[1], strings.Fields(m[2])
-		if !slices.ContainsFunc(sigs, func(s string) bool { return s == "TERM" || s == "SIGTERM" || s == "15" }) {
+const (
+	trapNone    trapState = iota
+	trapHandled           // trap 'handler' TERM
+	trapIgnored           // trap '' TERM: also inherited by what the script execs
+)
+
+// termTrap reads the script's `trap` commands (the last one for TERM wins).
+func termTrap(stmts []string) trapState {
+	st := trapNone
+	for _, stmt := range stmts {
+		w := words(stmt)
+		if len(w) < 3 || w[0] != "trap" {
+			continue
+		}
+		w = w[1:]
+		if w[0] == "--" {
+			w = w[1:]
+		}
+		if len(w) < 2 {
+			continue
+		}
+		action, sigs := w[0], w[1:]
+		if !slices.ContainsFunc(sigs, func(s string) bool {
+			s = strings.ToUpper(s)
+			return s == "TERM" || s == "SIGTERM" || s == "15"
+		}) {
 			continue
 		}
 		switch action {
 		case "-":
-			continue // resets TERM to its default: no handler
-		case "''", `""`:
-			return pid1Ignores, "the script ignores TERM explicitly (trap '' TERM)"
+			st = trapNone // back to the default: no handler
+		case "":
+			st = trapIgnored
+		default:
+			st = trapHandled
 		}
-		return pid1Traps, "the script traps TERM"
 	}
+	return st
+}
+
+// readScript decides from the statements of a -c script. A trapped TERM reaches the script
+// only while the shell waits (wait, or between the commands of a loop): POSIX defers traps
+// until a foreground command ends. An exec replaces the shell and its traps (an ignored TERM
+// stays ignored). bash 5.1+ and busybox exec the last simple command of a -c script themselves;
+// dash and others keep the shell as PID 1: only what holds for all of them is claimed.
+func readScript(shell, script string) (pid1Kind, string) {
 	stmts := statements(script)
 	if len(stmts) == 0 {
 		return pid1Unknown, "empty script"
 	}
+	trap := termTrap(stmts)
 	last := stmts[len(stmts)-1]
-	if i := strings.LastIndex(last, "&&"); i >= 0 {
-		last = strings.TrimSpace(last[i+2:]) // `cd /srv && exec app`: the last command runs last
+	for _, op := range []string{"&&", "||"} {
+		if i := strings.LastIndex(last, op); i >= 0 {
+			last = strings.TrimSpace(last[i+len(op):]) // `cd /srv && exec app`: the last command runs last
+		}
 	}
-	if rest, ok := strings.CutPrefix(last, "exec "); ok {
-		argv := strings.Fields(rest)
-		kind, why := readArgv(argv)
-		if kind == pid1Unknown && len(argv) > 0 {
-			why = "the script execs `" + truncate(path.Base(argv[0]), 40) + "`, which becomes PID 1; the API does not show whether it handles SIGTERM"
+	lastWords := words(last)
+	waits := len(lastWords) > 0 && (lastWords[0] == "wait" || lastWords[len(lastWords)-1] == "done")
+	switch {
+	case trap == trapIgnored:
+		return pid1Ignores, "the script ignores TERM (trap '' TERM), and so does whatever it runs"
+	case len(lastWords) > 1 && lastWords[0] == "exec":
+		kind, why := readArgv(lastWords[1:])
+		if kind == pid1Unknown {
+			why = "the script execs `" + truncate(path.Base(lastWords[1]), 40) + "`, which becomes PID 1 (the shell's traps go with it); the API does not show whether it handles SIGTERM"
 		}
 		return kind, why
+	case trap == trapHandled && waits:
+		return pid1Traps, "the script traps TERM and waits, so its handler runs on SIGTERM"
+	case trap == trapHandled:
+		return pid1Unknown, "the script traps TERM, but a shell runs its trap only after the foreground command `" + truncate(last, 40) + "` ends"
+	case waits || strings.ContainsAny(last, "|(){}"):
+		return pid1Ignores, "`" + shell + "` stays PID 1 (the script waits or runs a pipeline or group, and does not trap TERM), and PID 1 gets no default signal action"
 	}
-	if len(stmts) == 1 && !strings.ContainsAny(last, "&|;()`$<>{}") {
-		argv := strings.Fields(last)
-		if kind, why := readArgv(argv); kind == pid1Ignores {
-			return kind, why
+	if kind, why := readArgv(lastWords); kind == pid1Ignores {
+		return kind, why // PID 1 is the shell or this command: neither acts on TERM
+	}
+	return pid1Unknown, "the last command may be PID 1 (bash 5.1+ and busybox exec it) or not (dash and others keep `" + shell + "`)"
+}
+
+// words splits a statement into words, honouring quotes (a quoted empty word is kept as "").
+func words(stmt string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	inWord := false
+	for _, r := range stmt {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == ' ' || r == '\t':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
 		}
-		return pid1Unknown, "a lone command: bash, dash and busybox exec it as PID 1, other shells keep `" + shell + "` as PID 1"
 	}
-	return pid1Ignores, "`" + shell + "` stays PID 1 (the script neither execs its last command nor traps TERM), and PID 1 gets no default signal action"
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
 }
 
 // statements splits a script at newlines and top-level `;` (quotes respected), trimmed.
@@ -147,7 +226,9 @@ func statements(script string) []string {
 		}
 		cur.Reset()
 	}
-	for _, r := range script {
+	var prev rune
+	rest := func(i int) string { return script[i:] }
+	for i, r := range script {
 		switch {
 		case quote != 0:
 			if r == quote {
@@ -158,8 +239,13 @@ func statements(script string) []string {
 		case r == ';' || r == '\n':
 			flush()
 			continue
+		case r == '&' && prev != '&' && prev != '>' && prev != '<' && !strings.HasPrefix(rest(i), "&&") && !strings.HasPrefix(rest(i), "&>"):
+			flush() // a background job: what follows runs next
+			prev = r
+			continue
 		}
 		cur.WriteRune(r)
+		prev = r
 	}
 	flush()
 	return out
