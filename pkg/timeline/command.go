@@ -49,7 +49,7 @@ func readPID1(c corev1.Container, sharedPIDNamespace bool) pid1Info {
 	cmd := append(slices.Clone(c.Command), c.Args...)
 	info := pid1Info{cmd: truncate(strings.Join(cmd, " "), 80)}
 	if sharedPIDNamespace {
-		info.why = "shareProcessNamespace: PID 1 is the pod's pause process, so the container's processes get SIGTERM's default action"
+		info.why = "shareProcessNamespace or hostPID: the container's processes are not PID 1, so SIGTERM's default action applies to them"
 		return info
 	}
 	info.kind, info.why = readArgv(cmd)

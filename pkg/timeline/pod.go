@@ -280,7 +280,8 @@ func (e *Engine) begin(p *podState, t time.Time, joined bool) {
 		m.Detail = "terminated by the kubelet (" + firstNonEmpty(tm.reason, string(pod.Status.Phase)) + ")"
 	}
 	tm.add("deletion", m)
-	shared := pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace
+	// With a shared or the host's PID namespace the containers' processes are not PID 1.
+	shared := (pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace) || pod.Spec.HostPID
 	for _, c := range pod.Spec.InitContainers {
 		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
 			tm.ctrs = append(tm.ctrs, newCtr(c, true, shared))
@@ -324,12 +325,17 @@ func newCtr(c corev1.Container, sidecar, sharedPIDs bool) *ctrState {
 			}
 		case h.HTTPGet != nil:
 			cs.preStop = "httpGet: " + h.HTTPGet.Path
+		case h.TCPSocket != nil:
+			cs.preStop = "tcpSocket: " + h.TCPSocket.Port.String()
 		default:
 			cs.preStop = "hook"
 		}
 	}
 	return cs
 }
+
+// maxHookSeconds bounds the exec sleep read as a hook's length (a day).
+const maxHookSeconds = 86400
 
 // execSleep recognises an exec hook that only sleeps: ["sleep","5"] or ["sh","-c","sleep 5"].
 func execSleep(cmd []string) (time.Duration, bool) {
@@ -341,7 +347,9 @@ func execSleep(cmd []string) (time.Duration, bool) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(args[1], "s"), 64)
-	if err != nil || f < 0 {
+	if err != nil || f < 0 || math.IsNaN(f) || f > maxHookSeconds {
+		// "infinity" and the like: the length is not a number to size from; a hook that runs
+		// through the grace period is still seen by when the kill came.
 		return 0, false
 	}
 	return time.Duration(f * float64(time.Second)), true

@@ -46,9 +46,13 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 		if c := tm.ctr(m.Container); c != nil && c.hookCutOff {
 			continue // the kill ended the hook; sigkill-at-deadline names the hook as cause
 		}
-		ch := specChange{container: m.Container, replace: "exec", sleep: ptrTo(ceilSeconds(e.cfg.DrainBudget))}
+		var ch specChange
 		if c := tm.ctr(m.Container); c != nil {
-			ch.sidecar, ch.replace = c.sidecar, c.handlerField()
+			// Sized as if the hook were replaced by a sleep of the drain budget.
+			n := e.podNeed(tm, tl, c)
+			n.hook, n.hookSeconds, n.drainSeconds = hookNone, 0, e.cfg.DrainBudget.Seconds()
+			ch, _ = n.size()
+			ch.replace = c.handlerField()
 		}
 		add(Finding{ID: FindingPreStopFailed, Severity: SeverityError, Container: m.Container,
 			Basis:   []string{"a FailedPreStopHook event; kubelet then sends SIGTERM at once (killContainer)"},
@@ -105,10 +109,14 @@ func (c *ctrState) handlerField() string {
 	case hookExecSleep:
 		return "exec"
 	case hookOther:
-		if len(c.preStop) >= 8 && c.preStop[:8] == "httpGet:" {
+		switch {
+		case strings.HasPrefix(c.preStop, "httpGet:"):
 			return "httpGet"
+		case strings.HasPrefix(c.preStop, "exec:"):
+			return "exec"
+		case strings.HasPrefix(c.preStop, "tcpSocket"):
+			return "tcpSocket"
 		}
-		return "exec"
 	}
 	return ""
 }

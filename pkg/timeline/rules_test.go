@@ -177,6 +177,42 @@ func TestNodeShutdownCause(t *testing.T) {
 	}
 }
 
+// A failed hook's fix replaces it with a sleep that fits the grace period it also sizes.
+func TestFailedHookFixFitsGrace(t *testing.T) {
+	runScenario(t, scenarioCase{
+		name: "prestop-hook-failed-short-grace",
+		build: func() *scen {
+			return newScen("web-27", 3, withExec(app("/app"), "/bin/false"), false).
+				deleteAt(1).notReady(1.05).killing(1.02).event(1.1, "FailedPreStopHook", "app", "PreStopHook failed").
+				exitAll(1.5, 0).removeEP(1.6).removed(1.7)
+		},
+		verdict:  VerdictFailed,
+		findings: []FindingID{FindingPreStopFailed, FindingStoppedBeforeDrain},
+		check: func(t *testing.T, tl PodTimeline) {
+			f := finding(tl, FindingPreStopFailed)
+			if g := graceIn(t, f.Fix); g <= 5 || !strings.Contains(f.Fix, "exec: null") {
+				t.Errorf("fix %q; want the sleep of 5s with a grace period above it, replacing the exec hook", f.Fix)
+			}
+		},
+	})
+}
+
+// A hook that sleeps forever has no length to size from.
+func TestExecSleepLengths(t *testing.T) {
+	for _, tc := range []struct {
+		cmd []string
+		ok  bool
+	}{
+		{[]string{"sleep", "5"}, true}, {[]string{"sh", "-c", "sleep 2.5"}, true},
+		{[]string{"sleep", "infinity"}, false}, {[]string{"sleep", "inf"}, false}, {[]string{"sleep", "nan"}, false},
+		{[]string{"sleep", "1e10"}, false}, {[]string{"sleep", "-1"}, false},
+	} {
+		if _, ok := execSleep(tc.cmd); ok != tc.ok {
+			t.Errorf("execSleep(%q) ok=%v; want %v", tc.cmd, ok, tc.ok)
+		}
+	}
+}
+
 func TestCauseScenarios(t *testing.T) {
 	for _, tc := range causeScenarios {
 		t.Run(tc.name, func(t *testing.T) { runScenario(t, tc) })

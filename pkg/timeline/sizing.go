@@ -70,9 +70,10 @@ func (n need) size() (specChange, []string) {
 			}
 		default:
 			basis = append(basis, fmt.Sprintf("the preStop hook of %s must keep the app serving at least %ds after Killing; it is not a plain sleep, so it is left as is", n.container, want))
+			hook = math.Max(hook, float64(want)) // the grace must still cover it
 		}
 	}
-	if !n.grace && ch.sleep == nil {
+	if !n.grace && ch.sleep == nil && !(n.drainSeconds > 0 && n.hook == hookOther) {
 		return ch, basis
 	}
 	shutdown := math.Max(n.afterSIGTERM, 0)

@@ -79,6 +79,9 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 		Spec: corev1.PodSpec{
 			NodeName:                      p.Spec.NodeName,
 			TerminationGracePeriodSeconds: p.Spec.TerminationGracePeriodSeconds,
+			// Who is PID 1 depends on them (timeline's readPID1).
+			ShareProcessNamespace: p.Spec.ShareProcessNamespace,
+			HostPID:               p.Spec.HostPID,
 			InitContainers:                trimContainers(p.Spec.InitContainers),
 			Containers:                    trimContainers(p.Spec.Containers),
 		},
