@@ -82,6 +82,8 @@ type Engine struct {
 	pendOrd []string
 	dropped int
 	pdbs    map[string]*pdbState // namespace/name
+	// templates holds, per owner, the pod template as its pods showed it (recommend.go).
+	templates map[string]*template
 	// peers holds, per owner, the seconds from SIGTERM to exit of its pods that exited 0 in time.
 	peers map[string][]float64
 }
@@ -99,18 +101,19 @@ func New(cfg Config) *Engine {
 		cfg.DrainBudget = DefaultDrainBudget
 	}
 	return &Engine{
-		cfg:     cfg,
-		pods:    map[types.UID]*podState{},
-		byName:  map[string]types.UID{},
-		done:    map[types.UID]int{},
-		slices:  map[string]*sliceState{},
-		podEPs:  map[types.UID][]*endpointState{},
-		svc:     map[string]*serviceState{},
-		rs:      map[string]rsInfo{},
-		nodes:   map[string]bool{},
-		pending: map[string][]pendingEvent{},
-		peers:   map[string][]float64{},
-		pdbs:    map[string]*pdbState{},
+		cfg:       cfg,
+		pods:      map[types.UID]*podState{},
+		byName:    map[string]types.UID{},
+		done:      map[types.UID]int{},
+		slices:    map[string]*sliceState{},
+		podEPs:    map[types.UID][]*endpointState{},
+		svc:       map[string]*serviceState{},
+		rs:        map[string]rsInfo{},
+		nodes:     map[string]bool{},
+		pending:   map[string][]pendingEvent{},
+		peers:     map[string][]float64{},
+		pdbs:      map[string]*pdbState{},
+		templates: map[string]*template{},
 	}
 }
 

@@ -166,6 +166,7 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 	}
 	p.pod = pod
 	p.owner = e.ownerOf(pod)
+	e.seeTemplate(p)
 	if pod.Spec.NodeName != "" {
 		p.node = pod.Spec.NodeName
 	}

@@ -23,19 +23,23 @@ func (tl *PodTimeline) wants(id FindingID, cause string, n need, spec bool) {
 
 // ownerOfTimeline is the owner a recommendation is for: the Deployment behind a ReplicaSet, else
 // the direct controller, else the pod itself.
-func ownerOfTimeline(tl *PodTimeline) (kind, name string) {
-	if o := tl.Owner; o != nil {
+func ownerOfTimeline(tl *PodTimeline) (kind, name string) { return ownerOf(tl.Owner, tl.Name) }
+
+func ownerOf(o *Owner, pod string) (kind, name string) {
+	if o != nil {
 		if o.Controller != nil {
 			return o.Controller.Kind, o.Controller.Name
 		}
 		return o.Kind, o.Name
 	}
-	return "Pod", tl.Name
+	return "Pod", pod
 }
 
-func ownerKey(tl *PodTimeline) string {
-	kind, name := ownerOfTimeline(tl)
-	return tl.Namespace + "/" + kind + "/" + name
+func ownerKey(tl *PodTimeline) string { return ownerKeyOf(tl.Namespace, tl.Owner, tl.Name) }
+
+func ownerKeyOf(ns string, o *Owner, pod string) string {
+	kind, name := ownerOf(o, pod)
+	return ns + "/" + kind + "/" + name
 }
 
 func ownerText(tl *PodTimeline) string {
@@ -43,10 +47,38 @@ func ownerText(tl *PodTimeline) string {
 	return kind + " " + name
 }
 
-// recommend sizes one change per owner from all of its finished pods: the drain its pods needed
-// (the largest), the shutdown after SIGTERM (p95 of the pods that exited in time, or the longest
-// a killed pod was seen to need), the hook, and the spec's grace period (never lowered).
-func recommend(pods []PodTimeline) []Recommendation {
+// template is what the pods of one owner showed of its pod template, over every revision seen
+// (the rollout's new pods too): a recommendation never goes below it.
+type template struct {
+	grace  int64            // the largest terminationGracePeriodSeconds
+	sleeps map[string]int64 // the longest preStop sleep per container
+}
+
+// seeTemplate records a pod's grace period and preStop sleeps under its owner.
+func (e *Engine) seeTemplate(p *podState) {
+	k := ownerKeyOf(p.ns, p.owner, p.name)
+	t := e.templates[k]
+	if t == nil {
+		t = &template{grace: -1, sleeps: map[string]int64{}}
+		e.templates[k] = t
+	}
+	spec := p.pod.Spec
+	if g := spec.TerminationGracePeriodSeconds; g != nil && *g > t.grace {
+		t.grace = *g
+	}
+	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
+		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
+			t.sleeps[c.Name] = max(t.sleeps[c.Name], c.Lifecycle.PreStop.Sleep.Seconds)
+		}
+	}
+}
+
+// recommend sizes one change per owner from all of its finished pods: per container, the drain
+// its pods needed (the largest) and its hook; per pod, the shutdown after SIGTERM (p95 of the
+// pods that exited in time, or the longest a killed pod was seen to need). The grace period
+// covers the container that needs most, and neither it nor a preStop sleep ever goes below
+// what the owner's pods already have.
+func recommend(pods []PodTimeline, templates map[string]*template) []Recommendation {
 	type acc struct {
 		kind, name, ns string
 		needs          []findingNeed
@@ -63,6 +95,9 @@ func recommend(pods []PodTimeline) []Recommendation {
 		if a == nil {
 			kind, name := ownerOfTimeline(tl)
 			a = &acc{kind: kind, name: name, ns: tl.Namespace, specGrace: -1}
+			if t := templates[k]; t != nil {
+				a.specGrace = t.grace
+			}
 			byOwner[k] = a
 			keys = append(keys, k)
 		}
@@ -87,8 +122,9 @@ func recommend(pods []PodTimeline) []Recommendation {
 			continue
 		}
 		r := Recommendation{Kind: a.kind, Name: a.name, Namespace: a.ns}
-		n := need{specGrace: a.specGrace}
 		var notes []string
+		byCtr := map[string]*need{}
+		var ctrs []string
 		for _, fn := range a.needs {
 			if !slices.Contains(r.Findings, fn.id) {
 				r.Findings = append(r.Findings, fn.id)
@@ -100,26 +136,53 @@ func recommend(pods []PodTimeline) []Recommendation {
 				continue
 			}
 			x := fn.n
-			if x.drainSeconds > n.drainSeconds || n.container == "" {
-				n.container, n.sidecar, n.hook = x.container, x.sidecar, x.hook
+			n := byCtr[x.container]
+			if n == nil {
+				n = &need{container: x.container, sidecar: x.sidecar, hook: x.hook}
+				byCtr[x.container] = n
+				ctrs = append(ctrs, x.container)
 			}
 			n.drainSeconds = math.Max(n.drainSeconds, x.drainSeconds)
 			n.hookSeconds = math.Max(n.hookSeconds, x.hookSeconds)
 			n.grace = n.grace || x.grace
 		}
 		shutdown := StatsOf(a.measured)
-		n.afterSIGTERM = shutdown.P95
-		if lo := StatsOf(a.atLeast).Max; lo > n.afterSIGTERM {
-			n.afterSIGTERM, n.atLeast = lo, true
+		lo := StatsOf(a.atLeast).Max
+		var sleepCh, graceCh specChange
+		var sleepBasis, graceBasis []string
+		var sleepDrain float64
+		for _, c := range ctrs {
+			n := *byCtr[c]
+			n.specGrace, n.measuredPods = a.specGrace, shutdown.Count
+			n.afterSIGTERM = shutdown.P95
+			if lo > n.afterSIGTERM {
+				n.afterSIGTERM, n.atLeast = lo, true
+			}
+			if t := templates[k]; t != nil && float64(t.sleeps[c]) > n.hookSeconds && (n.hook == hookNone || n.hook == hookSleep) {
+				// A newer revision already sleeps longer: keep it.
+				n.hook, n.hookSeconds = hookSleep, float64(t.sleeps[c])
+			}
+			ch, basis := n.size()
+			if ch.sleep != nil && n.drainSeconds > sleepDrain {
+				sleepCh, sleepBasis, sleepDrain = ch, basis, n.drainSeconds
+			}
+			if ch.grace != nil && (graceCh.grace == nil || *ch.grace > *graceCh.grace) {
+				graceCh, graceBasis = ch, basis
+			}
 		}
-		n.measuredPods = shutdown.Count
-		ch, basis := n.size()
-		r.Basis = append(r.Basis, basis...)
+		ch := sleepCh
+		ch.grace = graceCh.grace
+		if ch.sleep == nil {
+			ch.container = ""
+		}
+		r.Basis = append(r.Basis, sleepBasis...)
+		for _, b := range graceBasis {
+			if !slices.Contains(r.Basis, b) {
+				r.Basis = append(r.Basis, b)
+			}
+		}
 		r.Container = ch.container
 		r.PreStopSleepSeconds, r.TerminationGracePeriodSeconds = ch.sleep, ch.grace
-		if ch.sleep == nil {
-			r.Container = ""
-		}
 		for _, c := range notes {
 			r.Basis = append(r.Basis, causeNote[c])
 		}

@@ -573,3 +573,44 @@ func TestDipAgainstDesiredReplicas(t *testing.T) {
 		t.Errorf("a real fall to 1 of the desired 2: dip %d; want 1", g.Dip())
 	}
 }
+
+// A rollout that raises the grace period: the old pods were killed with 10 s, a new pod already
+// has 120 s. The recommendation must not patch it back down.
+func TestRecommendationNeverBelowNewTemplate(t *testing.T) {
+	old := newScen("web-60", 10, app("/app"), true).deleteAt(1).killing(1.02).
+		exit(11.5, map[string]int32{"app": 137}, nil, map[string]float64{"app": 11.1}).removed(11.6)
+	fresh := newScen("web-61", 120, app("/app"), true)
+	fresh.pod.Labels["pod-template-hash"] = "7c9b"
+	fresh.deltas[0].Pod.Labels = map[string]string{"app": "web", "pod-template-hash": "7c9b"}
+	fresh.deltas[0].Pod.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-7c9b", Controller: ptr.To(true)}}
+	_, sum := run(Config{}, append(fresh.deltas, old.deltas...))
+	for _, r := range sum.Recommendations {
+		if g := r.TerminationGracePeriodSeconds; g != nil && *g < 120 {
+			t.Errorf("recommendation %+v lowers the new template's 120s", r)
+		}
+	}
+}
+
+// Needs are per container: a long hook of one container does not cancel another's drain sleep,
+// and the grace period covers the container that needs most.
+func TestRecommendationPerContainer(t *testing.T) {
+	side := withExec(corev1.Container{Name: "side", Image: "side"}, "sleep", "20")
+	s := newScen("web-62", 30, app("/app"), false)
+	s.pod.Spec.Containers = append(s.pod.Spec.Containers, side)
+	s.pod.Status.ContainerStatuses = append(s.pod.Status.ContainerStatuses, running("side"))
+	s.deltas[0].Pod = s.pod.DeepCopy()
+	s.deleteAt(1).notReady(1.05).killing(1.02).event(1.03, "Killing", "side", "Stopping container side").
+		exit(27, map[string]int32{"app": 0, "side": 0}, nil, map[string]float64{"app": 1.5, "side": 26.5}).removeEP(27.1).removed(27.2)
+	tls, sum := run(Config{}, s.deltas)
+	checkFixes(t, tls, sum)
+	if len(sum.Recommendations) != 1 {
+		t.Fatalf("recommendations %+v", sum.Recommendations)
+	}
+	r := sum.Recommendations[0]
+	if r.Container != "app" || r.PreStopSleepSeconds == nil || *r.PreStopSleepSeconds != 5 {
+		t.Errorf("recommendation %+v; want preStop sleep 5 on app despite side's 20s hook", r)
+	}
+	if g := r.TerminationGracePeriodSeconds; g == nil || *g < 20+5 {
+		t.Errorf("recommendation grace %v; want it to cover side's 20s hook and its shutdown", g)
+	}
+}

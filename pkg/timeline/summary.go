@@ -76,7 +76,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		}
 		s.Services = append(s.Services, g.finish())
 	}
-	s.Recommendations = recommend(e.finish)
+	s.Recommendations = recommend(e.finish, e.templates)
 	s.Blockers = e.blockers()
 	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
