@@ -165,19 +165,32 @@ func (d *doneTracker) statefulSetComplete() bool {
 		want = *sts.Spec.Replicas
 	}
 	st := sts.Status
-	if st.ObservedGeneration < sts.Generation || st.UpdateRevision == "" || st.UpdateRevision != st.CurrentRevision ||
-		st.UpdatedReplicas != want || st.ReadyReplicas != want || st.Replicas != want {
+	// A partitioned rollout updates only the ordinals at or above the partition, and OnDelete
+	// never updates CurrentRevision: both are done once their pods are (kubectl rollout status).
+	var partition int32
+	us := sts.Spec.UpdateStrategy
+	if ru := us.RollingUpdate; us.Type != appsv1.OnDeleteStatefulSetStrategyType && ru != nil && ru.Partition != nil {
+		partition = *ru.Partition
+	}
+	revisionsAgree := st.UpdateRevision == st.CurrentRevision || partition > 0 || us.Type == appsv1.OnDeleteStatefulSetStrategyType
+	if st.ObservedGeneration < sts.Generation || st.UpdateRevision == "" || !revisionsAgree ||
+		st.UpdatedReplicas < want-partition || st.ReadyReplicas != want || st.Replicas != want {
 		return false
 	}
+	updated := int32(0)
 	for _, p := range d.pods {
 		if p.DeletionTimestamp != nil {
 			return false
 		}
-		if !finished(p) && p.Labels[appsv1.ControllerRevisionHashLabelKey] != st.UpdateRevision {
+		switch {
+		case finished(p):
+		case p.Labels[appsv1.ControllerRevisionHashLabelKey] == st.UpdateRevision:
+			updated++
+		case partition == 0:
 			return false
 		}
 	}
-	return true
+	return updated >= want-partition
 }
 
 // currentReplicaSet is the ReplicaSet of the Deployment's revision ("" when unknown, e.g.

@@ -265,3 +265,34 @@ func TestDoneStatefulSet(t *testing.T) {
 		}
 	}
 }
+
+// A partitioned StatefulSet rollout is done once the ordinals above the partition are updated:
+// CurrentRevision never catches up.
+func TestDoneStatefulSetPartition(t *testing.T) {
+	sts := func(updated int32) *appsv1.StatefulSet {
+		s := &appsv1.StatefulSet{
+			ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", Generation: 2},
+			Spec: appsv1.StatefulSetSpec{Replicas: ptr.To(int32(2)), UpdateStrategy: appsv1.StatefulSetUpdateStrategy{
+				Type: appsv1.RollingUpdateStatefulSetStrategyType, RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}}},
+			Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, Replicas: 2, ReadyReplicas: 2, UpdatedReplicas: updated,
+				CurrentRevision: "db-1", UpdateRevision: "db-2"},
+		}
+		return s
+	}
+	pod := func(name, rev string) *corev1.Pod {
+		return newPod("shop", name, map[string]string{appsv1.ControllerRevisionHashLabelKey: rev})
+	}
+	d := newDoneTracker(&Target{Kind: KindStatefulSet, Name: "db"})
+	d.observe(timeline.Delta{Type: timeline.Added, Pod: pod("db-0", "db-1")})
+	d.observe(timeline.Delta{Type: timeline.Added, Pod: terminating(pod("db-1", "db-1"))})
+	d.observeWorkload(sts(0), false)
+	d.synced = true
+	if d.check() {
+		t.Fatal("done while db-1 is being replaced")
+	}
+	d.observe(timeline.Delta{Type: timeline.Modified, Pod: pod("db-1", "db-2")})
+	d.observeWorkload(sts(1), false)
+	if !d.check() {
+		t.Fatal("not done once the ordinal above the partition is updated")
+	}
+}

@@ -82,8 +82,8 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			// Who is PID 1 depends on them (timeline's readPID1).
 			ShareProcessNamespace: p.Spec.ShareProcessNamespace,
 			HostPID:               p.Spec.HostPID,
-			InitContainers:                trimContainers(p.Spec.InitContainers),
-			Containers:                    trimContainers(p.Spec.Containers),
+			InitContainers:        trimContainers(p.Spec.InitContainers),
+			Containers:            trimContainers(p.Spec.Containers),
 		},
 		Status: corev1.PodStatus{
 			Phase:                 p.Status.Phase,
@@ -227,7 +227,7 @@ func trimStatefulSet(s *appsv1.StatefulSet) *appsv1.StatefulSet {
 	m.Generation = s.Generation
 	return &appsv1.StatefulSet{
 		ObjectMeta: m,
-		Spec:       appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas},
+		Spec:       appsv1.StatefulSetSpec{Replicas: s.Spec.Replicas, UpdateStrategy: s.Spec.UpdateStrategy},
 		Status: appsv1.StatefulSetStatus{
 			ObservedGeneration: s.Status.ObservedGeneration,
 			Replicas:           s.Status.Replicas,
