@@ -320,6 +320,10 @@ func applyPatch(t *testing.T, r Recommendation, tl *PodTimeline) {
 		switch {
 		case strings.HasPrefix(c.PreStop, "exec: "):
 			ctr.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: strings.Fields(strings.TrimPrefix(c.PreStop, "exec: "))}}}
+		case strings.HasPrefix(c.PreStop, "httpGet: "):
+			ctr.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: strings.TrimPrefix(c.PreStop, "httpGet: ")}}}
+		case strings.HasPrefix(c.PreStop, "tcpSocket: "):
+			ctr.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{TCPSocket: &corev1.TCPSocketAction{}}}
 		case strings.HasPrefix(c.PreStop, "sleep "):
 			var n int64
 			_, _ = fmt.Sscanf(c.PreStop, "sleep %ds", &n)
