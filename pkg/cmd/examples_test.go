@@ -110,3 +110,16 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs from the output; run go test ./pkg/cmd -update and review the diff", path)
 	}
 }
+
+// The recording of a drain stalled by a PodDisruptionBudget names the PDB and its pods.
+func TestExampleDrainStalled(t *testing.T) {
+	out, errOut, code := runCmd(t, "--replay", filepath.Join("..", "..", "examples", "drain-stalled.ndjson"), "--json")
+	var sum timeline.Summary
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || code != ExitOK {
+		t.Fatalf("exit %d, %v, stderr %q", code, err, errOut)
+	}
+	if len(sum.Blockers) != 1 || sum.Blockers[0].Kind != timeline.KindPDB || len(sum.Blockers[0].Waiting) != 2 || sum.Blockers[0].Fix == "" {
+		t.Errorf("blockers %+v; want the PDB holding both pods, with a fix", sum.Blockers)
+	}
+}

@@ -152,6 +152,10 @@ func (h *headerModel) progressLine() string {
 		// A drain is about nodes: they come right after the totals, before the owners.
 		node := st.warn.Render("cordoned ") + strings.Join(cordoned, ", ") +
 			st.dim.Render(fmt.Sprintf(" (%d/%d nodes)", len(cordoned), len(s.Nodes)))
+		for _, b := range s.Summary.Blockers {
+			// A stalled drain says so where the drain is shown.
+			node += " " + st.bad.Render(fmt.Sprintf("blocked by pdb/%s (%d waiting)", b.Name, len(b.Waiting)))
+		}
 		parts = append(parts[:1], append([]string{node}, parts[1:]...)...)
 	}
 	return strings.Join(parts, st.faint.Render(" │ "))

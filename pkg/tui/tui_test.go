@@ -481,3 +481,16 @@ func hostileSnapshot(evil string) timeline.Snapshot {
 	e.Apply(timeline.Delta{Time: at(4.2), Type: timeline.Modified, Pod: pod.DeepCopy()})
 	return e.Snapshot()
 }
+
+// A drain held up by a PodDisruptionBudget shows as blocked in the header, live.
+func TestHeaderShowsBlockedDrain(t *testing.T) {
+	s := rolloutSnapshot()
+	s.Nodes = []timeline.NodeState{{Name: "kind-worker", Unschedulable: true}}
+	s.Summary.Blockers = []timeline.Blocker{{Kind: timeline.KindPDB, Name: "web", Namespace: "shop", Waiting: []string{"web-1", "web-2"}}}
+	m := newModel(testConfig())
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 30})
+	m.Update(updateMsg{snap: &s})
+	if out := ansi.Strip(m.render()); !strings.Contains(out, "blocked by pdb/web (2 waiting)") {
+		t.Errorf("header does not show the blocked drain:\n%s", out)
+	}
+}
