@@ -63,8 +63,12 @@ func TestRecordings(t *testing.T) {
 				t.Errorf("final frame does not say the replay finished")
 			}
 			final := eng.Snapshot()
-			if len(final.Pods) == 0 {
-				t.Errorf("the recording shows no terminating pod")
+			// A recording shows terminations, or (a stalled drain) what holds them up.
+			if len(final.Pods) == 0 && len(final.Summary.Blockers) == 0 {
+				t.Errorf("the recording shows no terminating pod and no blocker")
+			}
+			if len(final.Summary.Blockers) > 0 && !strings.Contains(ansi.Strip(m.render()), "blocked by pdb/") {
+				t.Errorf("a blocked drain is not shown:\n%s", ansi.Strip(m.render()))
 			}
 			for _, l := range strings.Split(strings.TrimSuffix(SummaryText(final, 80), "\n"), "\n") {
 				if ansi.StringWidth(l) > 80 {
