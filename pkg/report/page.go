@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strings"
 	"strconv"
 	"time"
 
@@ -27,6 +28,8 @@ type page struct {
 	Owners      []groupView
 	Services    []serviceView
 	Warnings    []string
+	// Blockers are the Summary's: what holds a drain up, one line each.
+	Blockers []string
 	Fixes       []fixView
 	// Recommendations are the Summary's, one per owner: basis and a kubectl patch.
 	Recommendations []recView
@@ -103,6 +106,7 @@ func buildPage(meta Meta, snap timeline.Snapshot) *page {
 		DrainBudget: fmtSeconds(budget.Seconds()),
 		Total:       len(snap.Pods),
 		Warnings:    snap.Summary.Warnings,
+		Blockers:    blockerLines(snap.Summary.Blockers),
 		Small:       len(snap.Pods) <= smallReport,
 		Meta:        metaRows(meta),
 	}
@@ -291,4 +295,21 @@ func (f *fixIndex) add(fd timeline.Finding, pod podRef) (string, int) {
 		fx.Severity = string(fd.Severity)
 	}
 	return fx.Anchor, fx.Num
+}
+
+// blockerLines words each blocker: the PDB, the pods waiting and holding it, since when, the fix.
+func blockerLines(bs []timeline.Blocker) []string {
+	var out []string
+	for _, b := range bs {
+		l := "PodDisruptionBudget " + b.Namespace + "/" + b.Name + " allows " + strconv.Itoa(int(b.DisruptionsAllowed)) +
+			" disruptions: " + strings.Join(b.Waiting, ", ") + " cannot be evicted"
+		if len(b.Pods) > 0 {
+			l += "; held by " + strings.Join(b.Pods, ", ")
+		}
+		if b.Since != nil {
+			l += "; since " + b.Since.UTC().Format("15:04:05")
+		}
+		out = append(out, l+". Fix: "+b.Fix)
+	}
+	return out
 }
