@@ -2,8 +2,8 @@ package report
 
 import (
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
@@ -30,7 +30,7 @@ type page struct {
 	Warnings    []string
 	// Blockers are the Summary's: what holds a drain up, one line each.
 	Blockers []string
-	Fixes       []fixView
+	Fixes    []fixView
 	// Recommendations are the Summary's, one per owner: basis and a kubectl patch.
 	Recommendations []recView
 
