@@ -137,7 +137,7 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 		kt := t
 		c.killing, c.killingAt = &kt, nameTime(ev)
 		m.Type = MarkKilling
-		if c.hasHook {
+		if c.hook != hookNone {
 			m.Detail = msg + "; preStop hook started (" + c.preStop + ")"
 		} else {
 			m.Detail = msg + "; no preStop hook: SIGTERM sent"
@@ -194,7 +194,7 @@ func (e *Engine) sigterm(tm *termState, c *ctrState, at time.Time, why string) {
 	}
 	m := Mark{Type: MarkSIGTERM, Time: at, Source: SourceInferred, Estimated: true, Container: c.name}
 	switch {
-	case !c.hasHook:
+	case c.hook == hookNone:
 		m.Detail = "no preStop hook: SIGTERM follows Killing"
 	case c.sleep != nil && tm.grace != nil && *c.sleep > time.Duration(*tm.grace)*time.Second:
 		// Kubelet waits for the hook at most the grace period, then sends SIGTERM.

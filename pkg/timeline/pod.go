@@ -67,8 +67,9 @@ type ctrState struct {
 	sidecar bool
 	preStop string
 	sleep   *time.Duration // length of a sleep preStop hook, when known
-	hasHook bool
 	hook    hookKind
+	// handler is the LifecycleHandler field of the hook ("exec", "httpGet", "tcpSocket", "sleep").
+	handler string
 	pid1    pid1Info
 	killing *time.Time // local receive time of the Killing event
 	// killingAt is the Killing event's own time when its name carries nanoseconds (the node's
@@ -313,21 +314,21 @@ func newCtr(c corev1.Container, sidecar, sharedPIDs bool) *ctrState {
 	cs := &ctrState{name: c.Name, sidecar: sidecar, pid1: readPID1(c, sharedPIDs)}
 	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
 		h := c.Lifecycle.PreStop
-		cs.hasHook, cs.hook = true, hookOther
+		cs.hook = hookOther
 		switch {
 		case h.Sleep != nil:
 			d := time.Duration(h.Sleep.Seconds) * time.Second
-			cs.sleep, cs.hook = &d, hookSleep
+			cs.sleep, cs.hook, cs.handler = &d, hookSleep, "sleep"
 			cs.preStop = fmt.Sprintf("sleep %ds", h.Sleep.Seconds)
 		case h.Exec != nil:
-			cs.preStop = "exec: " + strings.Join(h.Exec.Command, " ")
+			cs.preStop, cs.handler = "exec: "+strings.Join(h.Exec.Command, " "), "exec"
 			if d, ok := execSleep(h.Exec.Command); ok {
 				cs.sleep, cs.hook = &d, hookExecSleep
 			}
 		case h.HTTPGet != nil:
-			cs.preStop = "httpGet: " + h.HTTPGet.Path
+			cs.preStop, cs.handler = "httpGet: "+h.HTTPGet.Path, "httpGet"
 		case h.TCPSocket != nil:
-			cs.preStop = "tcpSocket: " + h.TCPSocket.Port.String()
+			cs.preStop, cs.handler = "tcpSocket: "+h.TCPSocket.Port.String(), "tcpSocket"
 		default:
 			cs.preStop = "hook"
 		}
@@ -483,7 +484,7 @@ func (t *termState) killAfter(c *ctrState) (time.Duration, bool) {
 		return 0, false
 	}
 	after := float64(*t.grace)
-	if h, ok := hookSeconds(c); ok && c.hasHook {
+	if h, ok := hookSeconds(c); ok && c.hook != hookNone {
 		after = math.Max(after, math.Min(h, after)+MinSIGTERMSeconds)
 	}
 	return time.Duration(after * float64(time.Second)), true

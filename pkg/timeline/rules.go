@@ -43,11 +43,12 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 		if m.Type != MarkPreStopFailed {
 			continue
 		}
-		if c := tm.ctr(m.Container); c != nil && c.hookCutOff {
+		c := tm.ctr(m.Container)
+		if c != nil && c.hookCutOff {
 			continue // the kill ended the hook; sigkill-at-deadline names the hook as cause
 		}
 		var ch specChange
-		if c := tm.ctr(m.Container); c != nil {
+		if c != nil {
 			// Sized as if the hook were replaced by a sleep of the drain budget.
 			n := e.podNeed(tm, tl, c)
 			n.hook, n.hookSeconds, n.drainSeconds = hookNone, 0, e.cfg.DrainBudget.Seconds()
@@ -100,25 +101,13 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 	return out
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 // handlerField is the LifecycleHandler field of the container's preStop hook, to clear when a
 // sleep action replaces it.
 func (c *ctrState) handlerField() string {
-	switch c.hook {
-	case hookExecSleep:
-		return "exec"
-	case hookOther:
-		switch {
-		case strings.HasPrefix(c.preStop, "httpGet:"):
-			return "httpGet"
-		case strings.HasPrefix(c.preStop, "exec:"):
-			return "exec"
-		case strings.HasPrefix(c.preStop, "tcpSocket"):
-			return "tcpSocket"
-		}
+	if c.hook == hookSleep {
+		return "" // a sleep action is replaced by a sleep action
 	}
-	return ""
+	return c.handler
 }
 
 // primary is the main container whose exit ended the shutdown (the last to exit), else the first.
@@ -227,7 +216,7 @@ func (e *Engine) sigkillFinding(p *podState, tl *PodTimeline, c *ctrState, grace
 	n := e.podNeed(tm, tl, c)
 	n.grace = true
 	hook, hookKnown := hookSeconds(c)
-	if !hookKnown && c.hasHook && c.killingAt != nil && c.finished != nil && grace > 0 &&
+	if !hookKnown && c.hook != hookNone && c.killingAt != nil && c.finished != nil && grace > 0 &&
 		c.finished.Sub(*c.killingAt) >= time.Duration(grace+1)*time.Second {
 		// Killed 2 s after Killing + grace: kubelet waited the whole grace for the hook.
 		hook, hookKnown = float64(grace), true
@@ -247,7 +236,7 @@ func (e *Engine) sigkillFinding(p *podState, tl *PodTimeline, c *ctrState, grace
 		f.Message += ": kubelet terminated the pod itself with a shorter grace period"
 		f.Fix = "the fix is the node's configuration: node-pressure eviction uses evictionMaxPodGracePeriod (0 for hard thresholds), graceful node shutdown uses shutdownGracePeriod / shutdownGracePeriodCriticalPods; give the node more memory/disk headroom or a longer shutdown grace"
 		tl.wants(f.ID, f.Cause, n, false)
-	case c.hasHook && hookKnown && grace > 0 && hook >= float64(grace-MinSIGTERMSeconds):
+	case c.hook != hookNone && hookKnown && grace > 0 && hook >= float64(grace-MinSIGTERMSeconds):
 		f.Cause = CausePreStopConsumedGrace
 		f.Basis = []string{fmt.Sprintf("the preStop hook (%s) ran %s of the %ds grace period", c.preStop, secs(time.Duration(hook*float64(time.Second))), grace),
 			fmt.Sprintf("kubelet then gives SIGTERM only what is left, at least %ds", MinSIGTERMSeconds)}
@@ -478,7 +467,7 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 		f.Cause = CauseExitedOnItsOwn
 	case c.hookFailed != nil && !c.hookCutOff:
 		f.Cause = CausePreStopHookError
-	case !c.hasHook:
+	case c.hook == hookNone:
 		f.Cause = CauseNoPreStop
 	default:
 		f.Cause = CausePreStopTooShort
@@ -491,7 +480,7 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 	switch {
 	case c.sleep != nil && ch.sleep != nil:
 		prose = fmt.Sprintf("raise the preStop sleep of container %s from %s to %ds", c.name, c.sleep, *ch.sleep)
-	case c.hasHook && ch.sleep == nil:
+	case c.hook != hookNone && ch.sleep == nil:
 		prose = fmt.Sprintf("make the preStop hook of container %s wait at least %ds before the app stops", c.name, ceilSeconds(time.Duration(n.drainSeconds*float64(time.Second))))
 	}
 	f.Fix = ch.fixText(prose)

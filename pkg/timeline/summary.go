@@ -48,13 +48,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		if tl.GraceUsed != nil {
 			grace = append(grace, *tl.GraceUsed)
 		}
-		kind, name := "Pod", tl.Name
-		if o := tl.Owner; o != nil {
-			kind, name = o.Kind, o.Name
-			if o.Controller != nil {
-				kind, name = o.Controller.Kind, o.Controller.Name
-			}
-		}
+		kind, name := ownerOfTimeline(tl)
 		acc(owners, &ownerKeys, kind, tl.Namespace, name).add(tl)
 		for _, svc := range tl.Services {
 			acc(services, &serviceKeys, "Service", tl.Namespace, svc).add(tl)
