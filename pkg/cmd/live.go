@@ -163,11 +163,12 @@ func (o *Options) checkKubeconfigFound() error {
 	if o.ConfigFlags.APIServer != nil && *o.ConfigFlags.APIServer != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
 		return nil
 	}
-	raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	loader := o.ConfigFlags.ToRawKubeConfigLoader()
+	raw, err := loader.RawConfig()
 	if err != nil || len(raw.Clusters) > 0 {
 		return nil // a broken kubeconfig is reported when it is loaded
 	}
-	files := o.ConfigFlags.ToRawKubeConfigLoader().ConfigAccess().GetLoadingPrecedence()
+	files := loader.ConfigAccess().GetLoadingPrecedence()
 	where := "no kubeconfig file"
 	if len(files) > 0 {
 		where = strings.Join(files, ", ")

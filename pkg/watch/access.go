@@ -52,9 +52,9 @@ func requiredResources(t *Target) (pods resourceRef, optional []resourceRef) {
 		optional = append(optional, resourceRef{group: "apps", resource: "replicasets", namespace: t.ReplicaSets.Namespace})
 	}
 	if t.Node != "" {
-		optional = append(optional, resourceRef{resource: "nodes"})
+		optional = append(optional, resourceRef{resource: "nodes"},
+			resourceRef{group: "policy", resource: "poddisruptionbudgets", namespace: t.Pods.Namespace})
 	}
-	optional = append(optional, resourceRef{group: "policy", resource: "poddisruptionbudgets", namespace: t.Pods.Namespace})
 	if k, _ := kindOf(t.Kind); k.rollout {
 		optional = append(optional, resourceRef{group: k.group, resource: k.resource, namespace: t.Namespace})
 	}

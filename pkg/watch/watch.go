@@ -285,8 +285,8 @@ func (w *Watcher) informers(acc *access) []*informer {
 		f := factory(Scope{FieldSelector: nameField(t.Node)})
 		add("nodes", f, f.Core().V1().Nodes().Informer())
 	}
-	if acc.allowed("poddisruptionbudgets.policy") {
-		// What can hold a drain up; there are few of them.
+	if t.Node != "" && acc.allowed("poddisruptionbudgets.policy") {
+		// What can hold a drain up (the engine reports blockers on cordoned nodes only).
 		f := factory(Scope{Namespace: t.Pods.Namespace})
 		add("poddisruptionbudgets", f, f.Policy().V1().PodDisruptionBudgets().Informer())
 	}
