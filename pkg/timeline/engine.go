@@ -174,7 +174,7 @@ func (e *Engine) Snapshot() Snapshot {
 		s.Nodes = append(s.Nodes, NodeState{Name: textutil.Sanitize(name), Unschedulable: u})
 	}
 	sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
-	s.Summary = e.summary(s.Pods, e.now)
+	s.Summary = e.summary(s.Pods, e.now, false)
 	return s
 }
 
@@ -191,7 +191,7 @@ func (e *Engine) Finish(end time.Time) ([]PodTimeline, Summary) {
 			open = append(open, e.complete(p))
 		}
 	}
-	return open, e.summary(e.finish, end)
+	return open, e.summary(e.finish, end, true)
 }
 
 // complete evaluates a termination for the last time and keeps only its timeline.

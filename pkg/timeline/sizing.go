@@ -56,6 +56,7 @@ func (n need) size() (specChange, []string) {
 	ch := specChange{container: n.container, sidecar: n.sidecar}
 	var basis []string
 	hook := n.hookSeconds
+	cover := n.grace // whether the grace period must be checked against hook + shutdown
 	if n.drainSeconds > 0 {
 		want := int64(math.Ceil(n.drainSeconds - 1e-9))
 		switch n.hook {
@@ -65,15 +66,15 @@ func (n need) size() (specChange, []string) {
 				if n.hook == hookExecSleep {
 					ch.replace = "exec"
 				}
-				hook = float64(want)
+				hook, cover = float64(want), true
 				basis = append(basis, fmt.Sprintf("preStop sleep %ds: the app must keep serving %.1fs after Killing (drain budget plus the endpoint lag seen)", want, n.drainSeconds))
 			}
 		default:
 			basis = append(basis, fmt.Sprintf("the preStop hook of %s must keep the app serving at least %ds after Killing; it is not a plain sleep, so it is left as is", n.container, want))
-			hook = math.Max(hook, float64(want)) // the grace must still cover it
+			hook, cover = math.Max(hook, float64(want)), true // the grace must still cover it
 		}
 	}
-	if !n.grace && ch.sleep == nil && !(n.drainSeconds > 0 && n.hook == hookOther) {
+	if !cover {
 		return ch, basis
 	}
 	shutdown := math.Max(n.afterSIGTERM, 0)
@@ -98,6 +99,14 @@ func (n need) size() (specChange, []string) {
 	return ch, basis
 }
 
+// list is the pod spec field that holds the container: native sidecars are init containers.
+func (c specChange) list() string {
+	if c.sidecar {
+		return "initContainers"
+	}
+	return "containers"
+}
+
 // yaml renders the change at the pod spec's level, so it can be pasted under
 // spec.template.spec (or a Pod's spec).
 func (c specChange) yaml() string {
@@ -107,11 +116,7 @@ func (c specChange) yaml() string {
 		fmt.Fprintf(&b, "terminationGracePeriodSeconds: %d\n", *c.grace)
 	}
 	if c.sleep != nil {
-		list := "containers"
-		if c.sidecar {
-			list = "initContainers"
-		}
-		fmt.Fprintf(&b, "%s:\n- name: %s\n  lifecycle:\n    preStop:\n", list, c.container)
+		fmt.Fprintf(&b, "%s:\n- name: %s\n  lifecycle:\n    preStop:\n", c.list(), c.container)
 		if c.replace != "" {
 			fmt.Fprintf(&b, "      %s: null\n", c.replace)
 		}
@@ -131,11 +136,7 @@ func (c specChange) patch() string {
 		if c.replace != "" {
 			preStop[c.replace] = nil
 		}
-		list := "containers"
-		if c.sidecar {
-			list = "initContainers"
-		}
-		spec[list] = []any{map[string]any{"name": c.container, "lifecycle": map[string]any{"preStop": preStop}}}
+		spec[c.list()] = []any{map[string]any{"name": c.container, "lifecycle": map[string]any{"preStop": preStop}}}
 	}
 	b, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": spec}}})
 	return string(b)

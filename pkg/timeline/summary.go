@@ -12,7 +12,7 @@ import (
 )
 
 // summary totals the finished timelines among pods and groups them per owner and Service.
-func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
+func (e *Engine) summary(pods []PodTimeline, end time.Time, final bool) Summary {
 	s := Summary{APIVersion: APIVersion, Kind: "Summary", Start: e.start, End: end, Verdicts: map[Verdict]int{}, Warnings: []string{}}
 	if s.Start.IsZero() || s.Start.After(end) {
 		s.Start = end // nothing was received: the watch covered no time
@@ -70,7 +70,10 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time) Summary {
 		}
 		s.Services = append(s.Services, g.finish())
 	}
-	s.Recommendations = recommend(e.finish, e.templates)
+	if final {
+		// Sized once from every finished pod; live snapshots (a TUI frame each) skip it.
+		s.Recommendations = recommend(e.finish, e.templates)
+	}
 	s.Blockers = e.blockers()
 	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })

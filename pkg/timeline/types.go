@@ -313,7 +313,8 @@ type Summary struct {
 	Services  []Group `json:"services,omitempty"`
 	// Blockers are the PodDisruptionBudgets holding a drain up (see Blocker).
 	Blockers []Blocker `json:"blockers,omitempty"`
-	// Recommendations: one per owner whose pods had a problem the pod template can fix.
+	// Recommendations: one per owner whose pods had a problem the pod template can fix; in the
+	// final Summary (Engine.Finish) only.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`
 	// Warnings are things the watch could not see or had to drop.
 	// It is always present, [] when there are none.
