@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
@@ -243,7 +244,7 @@ func closeLoop(t *testing.T, s *scenario, a app, out output) {
 // checkSpec reads the workload back and checks that the patch set what the recommendation says.
 func (s *scenario) checkSpec(a app, rec *timeline.Recommendation) {
 	s.t.Helper()
-	var spec = a.podTemplate().Spec
+	var spec corev1.PodSpec
 	if a.statefulSet {
 		sts, err := env.client.AppsV1().StatefulSets(s.ns).Get(s.ctx, a.name, metav1.GetOptions{})
 		if err != nil {
