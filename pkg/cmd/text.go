@@ -62,6 +62,9 @@ func (t *textSink) format(tl timeline.PodTimeline) string {
 	if tl.Cause != "" {
 		fmt.Fprintf(&b, "  cause %s", tl.Cause)
 	}
+	if tl.Initiator != nil {
+		fmt.Fprintf(&b, " %s", tl.Initiator)
+	}
 	if tl.ShutdownSeconds != nil {
 		fmt.Fprintf(&b, "  shutdown %.1fs", *tl.ShutdownSeconds)
 		if tl.GracePeriodSeconds != nil {
@@ -148,6 +151,9 @@ func SummaryText(sum timeline.Summary) string {
 			fmt.Fprintf(&b, "), dip %d", g.Dip())
 		}
 		b.WriteString("\n")
+	}
+	for _, d := range sum.Drains {
+		fmt.Fprintf(&b, "  %s\n", d)
 	}
 	for _, bl := range sum.Blockers {
 		fmt.Fprintf(&b, "  blocked by PodDisruptionBudget %s/%s (%d disruptions allowed): %s cannot be evicted", bl.Namespace, bl.Name, bl.DisruptionsAllowed, strings.Join(bl.Waiting, ", "))

@@ -30,7 +30,9 @@ type page struct {
 	Warnings    []string
 	// Blockers are the Summary's: what holds a drain up, one line each.
 	Blockers []string
-	Fixes    []fixView
+	// Drains are the Summary's node drains, one line each.
+	Drains []string
+	Fixes  []fixView
 	// Recommendations are the Summary's, one per owner: basis and a kubectl patch.
 	Recommendations []recView
 
@@ -107,6 +109,7 @@ func buildPage(meta Meta, snap timeline.Snapshot) *page {
 		Total:       len(snap.Pods),
 		Warnings:    snap.Summary.Warnings,
 		Blockers:    blockerLines(snap.Summary.Blockers),
+		Drains:      drainLines(snap.Summary.Drains),
 		Small:       len(snap.Pods) <= smallReport,
 		Meta:        metaRows(meta),
 	}
@@ -298,6 +301,14 @@ func (f *fixIndex) add(fd timeline.Finding, pod podRef) (string, int) {
 }
 
 // blockerLines words each blocker: the PDB, the pods waiting and holding it, since when, the fix.
+func drainLines(ds []timeline.NodeDrain) []string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.String())
+	}
+	return out
+}
+
 func blockerLines(bs []timeline.Blocker) []string {
 	var out []string
 	for _, b := range bs {

@@ -113,6 +113,7 @@ const (
 	keyOwner      = "Owner"
 	keyServices   = "Services"
 	keyCause      = "Cause"
+	keyInitiator  = "Initiator"
 	keyGrace      = "Grace period"
 	keyDeadline   = "Deadline"
 	keyContainers = "Containers"
@@ -146,6 +147,7 @@ func podInfo(pt timeline.PodTimeline, clk clock) []kv {
 		cause = strings.TrimSpace(cause + " (" + pt.Reason + ")")
 	}
 	add(keyCause, cause)
+	add(keyInitiator, strings.TrimPrefix(pt.Initiator.String(), "by "))
 	if pt.GracePeriodSeconds != nil {
 		add(keyGrace, strconv.FormatInt(*pt.GracePeriodSeconds, 10)+"s")
 	}

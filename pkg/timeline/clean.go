@@ -9,6 +9,14 @@ import "github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 
 func clean(s *string) { *s = textutil.Sanitize(*s) }
 
+func cleanAll(lists ...[]string) {
+	for _, l := range lists {
+		for i := range l {
+			clean(&l[i])
+		}
+	}
+}
+
 func (o *Owner) cleaned() *Owner {
 	if o == nil {
 		return nil
@@ -33,6 +41,21 @@ func (tl *PodTimeline) clean() {
 		clean(s)
 	}
 	tl.Owner = tl.Owner.cleaned()
+	if in := tl.Initiator; in != nil {
+		for _, s := range []*string{&in.By, &in.Via, &in.Message, &in.Preemptor} {
+			clean(s)
+		}
+		cleanAll(in.Taints, in.Events)
+		if c := in.Cordon; c != nil {
+			clean(&c.Node)
+			clean(&c.By)
+		}
+		if sc := in.Scale; sc != nil {
+			for _, s := range []*string{&sc.ReplicaSet, &sc.Deployment, &sc.DeploymentBy} {
+				clean(s)
+			}
+		}
+	}
 	for i := range tl.Services {
 		clean(&tl.Services[i])
 	}
@@ -75,10 +98,22 @@ func (s *Summary) clean() {
 		b := &s.Blockers[i]
 		clean(&b.Name)
 		clean(&b.Namespace)
-		for _, l := range [][]string{b.Waiting, b.Pods} {
-			for j := range l {
-				clean(&l[j])
+		cleanAll(b.Waiting, b.Pods)
+	}
+	for i := range s.Drains {
+		d := &s.Drains[i]
+		clean(&d.Node)
+		clean(&d.CordonedBy)
+		cleanAll(d.Taints, d.Remaining)
+		for j := range d.WaitedOn {
+			w := &d.WaitedOn[j]
+			for _, x := range []*string{&w.Name, &w.Namespace, &w.Detail} {
+				clean(x)
 			}
+		}
+		for j := range d.Marks {
+			clean(&d.Marks[j].Pod)
+			clean(&d.Marks[j].Detail)
 		}
 	}
 	for i := range s.Recommendations {

@@ -30,6 +30,7 @@ const (
 	KindReplicaSet    = "ReplicaSet"
 	KindNode          = "Node"
 	KindPDB           = "PodDisruptionBudget"
+	KindDeployment    = "Deployment"
 )
 
 // Delta is the one seam between watching and correlating: one object change, stamped with
@@ -44,6 +45,7 @@ type Delta struct {
 	ReplicaSet *appsv1.ReplicaSet
 	Node       *corev1.Node
 	PDB        *policyv1.PodDisruptionBudget
+	Deployment *appsv1.Deployment
 	// FinalStateUnknown marks a DELETED found by a relist: the object vanished while the watch
 	// was down, and the object carried is the last state seen, not the final one.
 	FinalStateUnknown bool
@@ -64,6 +66,8 @@ func (d Delta) Kind() string {
 		return KindNode
 	case d.PDB != nil:
 		return KindPDB
+	case d.Deployment != nil:
+		return KindDeployment
 	}
 	return ""
 }
@@ -93,6 +97,8 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 		obj = d.Node
 	case KindPDB:
 		obj = d.PDB
+	case KindDeployment:
+		obj = d.Deployment
 	default:
 		return nil, fmt.Errorf("delta carries no object")
 	}
@@ -141,6 +147,9 @@ func (d *Delta) UnmarshalJSON(b []byte) error {
 	case KindPDB:
 		d.PDB = &policyv1.PodDisruptionBudget{}
 		target = d.PDB
+	case KindDeployment:
+		d.Deployment = &appsv1.Deployment{}
+		target = d.Deployment
 	default:
 		return fmt.Errorf("unknown object kind %q", w.Kind)
 	}

@@ -77,13 +77,14 @@ type Engine struct {
 	podEPs  map[types.UID][]*endpointState
 	svc     map[string]*serviceState // namespace/name
 	rs      map[string]rsInfo        // namespace/name
-	nodes   map[string]bool
+	nodes   map[string]*nodeState
 	pending map[string][]pendingEvent // pod uid or namespace/name -> events seen before they could be used
 	pendOrd []string
 	dropped int
 	pdbs    map[string]*pdbState // namespace/name
 	// templates holds, per owner, the pod template as its pods showed it (recommend.go).
 	templates map[string]*template
+	deploys   map[string]*deployState // namespace/name
 	// peers holds, per owner, the seconds from SIGTERM to exit of its pods that exited 0 in time.
 	peers map[string][]float64
 }
@@ -93,6 +94,9 @@ type rsInfo struct {
 	deployment string
 	// desired is the Deployment's replicas (the desired-replicas annotation), -1 when unknown.
 	desired int
+	// replicas is spec.replicas (-1 when unknown); shrinks are its latest decreases.
+	replicas int32
+	shrinks  []shrink
 }
 
 // New returns an engine.
@@ -109,7 +113,8 @@ func New(cfg Config) *Engine {
 		podEPs:    map[types.UID][]*endpointState{},
 		svc:       map[string]*serviceState{},
 		rs:        map[string]rsInfo{},
-		nodes:     map[string]bool{},
+		nodes:     map[string]*nodeState{},
+		deploys:   map[string]*deployState{},
 		pending:   map[string][]pendingEvent{},
 		peers:     map[string][]float64{},
 		pdbs:      map[string]*pdbState{},
@@ -127,7 +132,12 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 	}
 	switch {
 	case d.Pod != nil:
-		return e.applyPod(d)
+		out := e.applyPod(d)
+		if len(e.nodes) > 0 && (d.Type == Deleted || DrainKeeps(d.Pod)) {
+			// A pod left the node's drain: was it the last one?
+			e.checkEmpty(d.Pod.Spec.NodeName, d.Time)
+		}
+		return out
 	case d.Slice != nil:
 		e.applySlice(d)
 	case d.Event != nil:
@@ -143,15 +153,13 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 				info.deployment = ref.Name
 			}
 		}
-		e.rs[rs.Namespace+"/"+rs.Name] = info
+		e.applyReplicaSet(d.Time, rs, info)
 	case d.PDB != nil:
 		e.applyPDB(d)
 	case d.Node != nil:
-		if d.Type == Deleted {
-			delete(e.nodes, d.Node.Name)
-		} else {
-			e.nodes[d.Node.Name] = d.Node.Spec.Unschedulable
-		}
+		e.applyNode(d)
+	case d.Deployment != nil:
+		e.applyDeployment(d)
 	}
 	return nil
 }
@@ -170,8 +178,8 @@ func (e *Engine) Snapshot() Snapshot {
 	for i := range s.Owners {
 		s.Owners[i].Owner = *s.Owners[i].Owner.cleaned()
 	}
-	for name, u := range e.nodes {
-		s.Nodes = append(s.Nodes, NodeState{Name: textutil.Sanitize(name), Unschedulable: u})
+	for name, n := range e.nodes {
+		s.Nodes = append(s.Nodes, NodeState{Name: textutil.Sanitize(name), Unschedulable: n.node.Spec.Unschedulable})
 	}
 	sort.Slice(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
 	s.Summary = e.summary(s.Pods, e.now, false)
@@ -203,6 +211,7 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	}
 	e.done[p.uid] = len(e.finish)
 	e.finish = append(e.finish, tl)
+	e.notePDBs(p)
 	// What remains is needed only to recognise late or repeated deltas for this pod.
 	p.pod = nil
 	p.term = nil

@@ -90,6 +90,7 @@ func (e *Engine) build(p *podState, final bool) PodTimeline {
 			tl.GraceUsed = &u
 		}
 	}
+	tl.Initiator = e.initiator(p)
 	tl.Measured = e.measure(tm, &tl)
 	tl.Findings = e.findings(p, &tl, final)
 	tl.Verdict = verdictOf(tm, &tl, final)

@@ -24,6 +24,11 @@ var relevant = map[string]bool{
 	"Unhealthy":           true,
 	"ExceededGracePeriod": true,
 	"FailedKillPod":       true,
+	// Who takes pods away (initiator.go).
+	"Preempted": true,
+	"Evicted":   true,
+	"Disrupted": true,
+	"ScaleDown": true,
 }
 
 // EventReasons are the reasons of the Events the engine reads (about pods), sorted. A live
@@ -33,7 +38,11 @@ func EventReasons() []string {
 }
 
 func (e *Engine) applyEvent(t time.Time, ev *corev1.Event) []PodTimeline {
-	if ev.InvolvedObject.Kind != "Pod" || !relevant[ev.Reason] {
+	if ev.InvolvedObject.Kind == KindNode {
+		e.nodeEvent(t, ev)
+		return nil
+	}
+	if ev.InvolvedObject.Kind != KindPod || !relevant[ev.Reason] {
 		return nil
 	}
 	uid := ev.InvolvedObject.UID
@@ -119,6 +128,10 @@ func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 		return // a repeat (count++) or a relist
 	}
 	tm.events[id] = struct{}{}
+	if _, ok := actorEvents[ev.Reason]; ok {
+		tm.noteActor(ev)
+		return
+	}
 	if ev.Reason == "Unhealthy" && t.Before(tm.start.Add(-time.Second)) {
 		return // readiness was failing before the deletion, not because of it
 	}

@@ -33,7 +33,14 @@ type pdbState struct {
 	pdb      *policyv1.PodDisruptionBudget
 	selector labels.Selector
 	since    time.Time // when DisruptionsAllowed last became 0
+	// zero are the spans in which it allowed no disruption (the last one open while end is
+	// zero), the latest maxZeroSpans of them.
+	zero []span
 }
+
+type span struct{ start, end time.Time }
+
+const maxZeroSpans = 16
 
 func (e *Engine) applyPDB(d Delta) {
 	p := d.PDB
@@ -51,8 +58,16 @@ func (e *Engine) applyPDB(d Delta) {
 		st = &pdbState{}
 		e.pdbs[key] = st
 	}
-	if p.Status.DisruptionsAllowed == 0 && (st.pdb == nil || st.pdb.Status.DisruptionsAllowed > 0) {
+	wasZero := st.pdb != nil && st.pdb.Status.DisruptionsAllowed == 0
+	switch zero := p.Status.DisruptionsAllowed == 0; {
+	case zero && !wasZero:
 		st.since = d.Time
+		st.zero = append(st.zero, span{start: d.Time})
+		if len(st.zero) > maxZeroSpans {
+			st.zero = st.zero[1:]
+		}
+	case !zero && wasZero && len(st.zero) > 0:
+		st.zero[len(st.zero)-1].end = d.Time
 	}
 	st.pdb, st.selector = p, sel
 }
@@ -74,7 +89,7 @@ func (e *Engine) blockers() []Blocker {
 			switch {
 			case p.term != nil || !ready(p.pod):
 				holding = append(holding, p.name)
-			case e.nodes[p.node]:
+			case e.cordoned(p.node):
 				waiting = append(waiting, p.name)
 			}
 		}
@@ -95,6 +110,42 @@ func (e *Engine) blockers() []Blocker {
 		return podKey(out[i].Namespace, out[i].Name) < podKey(out[j].Namespace, out[j].Name)
 	})
 	return out
+}
+
+// covers says whether the PDB selects the pod.
+func (st *pdbState) covers(pod *corev1.Pod) bool {
+	return st.pdb != nil && pod.Namespace == st.pdb.Namespace && st.selector.Matches(labels.Set(pod.Labels))
+}
+
+// pdbCoversNode says whether the PDB covers a pod of the node: one still there, or one that
+// terminated there during its drain.
+func (e *Engine) pdbCoversNode(st *pdbState, node string) bool {
+	ns := e.nodes[node]
+	if ns != nil {
+		if _, ok := ns.pdbs[podKey(st.pdb.Namespace, st.pdb.Name)]; ok {
+			return true
+		}
+	}
+	for _, p := range e.pods {
+		if p.node == node && p.pod != nil && !DrainKeeps(p.pod) && st.covers(p.pod) {
+			return true
+		}
+	}
+	return false
+}
+
+// notePDBs remembers, before a finished pod's object is dropped, which PDBs covered it on a
+// drained node.
+func (e *Engine) notePDBs(p *podState) {
+	ns := e.nodes[p.node]
+	if ns == nil || ns.cordoned.IsZero() || p.pod == nil {
+		return
+	}
+	for key, st := range e.pdbs {
+		if st.covers(p.pod) {
+			ns.pdbs[key] = struct{}{}
+		}
+	}
 }
 
 func ready(p *corev1.Pod) bool {

@@ -48,17 +48,24 @@ type termState struct {
 	// status is the pod's status.reason and status.message (or the DisruptionTarget
 	// condition's message): what kubelet said when it terminated the pod itself.
 	statusReason, statusMessage string
-	deadline                    *time.Time // server clock
-	local                       *time.Time // the deadline on the local clock, when the request was seen live
-	forced                      bool
-	readyFalse                  bool
-	exceeded                    bool
-	marks                       []Mark
-	keys                        map[string]struct{}
-	events                      map[string]struct{}
-	ctrs                        []*ctrState
-	end                         *time.Time
-	endpointsOK                 bool // the pod was seen in an EndpointSlice while terminating
+	// condMessage is the DisruptionTarget condition's message.
+	condMessage string
+	// actorEvents are the pod Events that name who took it away (initiator.go); actor is the
+	// component the first of them (other than the scheduler's and kubelet's) names, preemptor the
+	// pod the scheduler preempted it for.
+	actorEvents      []string
+	actor, preemptor string
+	deadline         *time.Time // server clock
+	local            *time.Time // the deadline on the local clock, when the request was seen live
+	forced           bool
+	readyFalse       bool
+	exceeded         bool
+	marks            []Mark
+	keys             map[string]struct{}
+	events           map[string]struct{}
+	ctrs             []*ctrState
+	end              *time.Time
+	endpointsOK      bool // the pod was seen in an EndpointSlice while terminating
 }
 
 // ctrState is one container of a terminating pod.
@@ -372,8 +379,11 @@ func (e *Engine) updateTermination(p *podState, t time.Time, pod *corev1.Pod) {
 		tm.statusReason = pod.Status.Reason
 	}
 	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Message != "" && tm.statusMessage == "" {
-			tm.statusMessage = c.Message
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue && c.Message != "" {
+			tm.condMessage = c.Message
+			if tm.statusMessage == "" {
+				tm.statusMessage = c.Message
+			}
 		}
 	}
 	if pod.Status.Message != "" {

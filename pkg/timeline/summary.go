@@ -75,6 +75,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time, final bool) Summary 
 		s.Recommendations = recommend(e.finish, e.templates)
 	}
 	s.Blockers = e.blockers()
+	s.Drains = e.drains(pods, end)
 	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	if e.dropped > 0 {

@@ -235,6 +235,8 @@ type PodTimeline struct {
 	// Cause of the deletion; Reason is the DisruptionTarget or status reason behind it.
 	Cause  string `json:"cause,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Initiator is who asked for the termination, where the API shows it.
+	Initiator *Initiator `json:"initiator,omitempty"`
 	// GracePeriodSeconds is the grace of this deletion (deletionGracePeriodSeconds), which a
 	// caller may have shortened; SpecGracePeriodSeconds is the pod spec's default.
 	GracePeriodSeconds     *int64 `json:"gracePeriodSeconds,omitempty"`
@@ -313,6 +315,8 @@ type Summary struct {
 	Services  []Group `json:"services,omitempty"`
 	// Blockers are the PodDisruptionBudgets holding a drain up (see Blocker).
 	Blockers []Blocker `json:"blockers,omitempty"`
+	// Drains are the watched nodes that were cordoned, one timeline each.
+	Drains []NodeDrain `json:"drains,omitempty"`
 	// Recommendations: one per owner whose pods had a problem the pod template can fix; in the
 	// final Summary (Engine.Finish) only.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`

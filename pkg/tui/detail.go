@@ -173,6 +173,7 @@ func buildDetail(p *timeline.PodTimeline, now time.Time, width int, st *styles) 
 		cause += " (" + p.Reason + ")"
 	}
 	fact("cause", cause)
+	fact("initiator", p.Initiator.String())
 	if p.GracePeriodSeconds != nil {
 		fact("grace", fmt.Sprintf("%ds", *p.GracePeriodSeconds))
 	}

@@ -152,6 +152,14 @@ func (h *headerModel) progressLine() string {
 		// A drain is about nodes: they come right after the totals, before the owners.
 		node := st.warn.Render("cordoned ") + strings.Join(cordoned, ", ") +
 			st.dim.Render(fmt.Sprintf(" (%d/%d nodes)", len(cordoned), len(s.Nodes)))
+		for _, d := range s.Summary.Drains {
+			// How long the drain runs and how much is left.
+			info := fmt.Sprintf(" %.0fs, %d left", d.DurationSeconds, len(d.Remaining))
+			if d.CordonedBy != "" {
+				info = " by " + d.CordonedBy + "," + info
+			}
+			node += st.dim.Render(info)
+		}
 		for _, b := range s.Summary.Blockers {
 			// A stalled drain says so where the drain is shown.
 			node += " " + st.bad.Render(fmt.Sprintf("blocked by pdb/%s (%d waiting)", b.Name, len(b.Waiting)))

@@ -217,16 +217,9 @@ func (d *doneTracker) nodeDrained() bool {
 		if p.Spec.NodeName != d.name {
 			continue
 		}
-		if p.DeletionTimestamp == nil && finished(p) {
-			continue
+		if !timeline.DrainKeeps(p) {
+			return false
 		}
-		if _, mirror := p.Annotations[annotationMirror]; mirror {
-			continue
-		}
-		if ref := metav1.GetControllerOf(p); ref != nil && ref.Kind == KindDaemonSet {
-			continue
-		}
-		return false
 	}
 	return true
 }

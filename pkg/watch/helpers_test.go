@@ -154,6 +154,8 @@ func describeDelta(d timeline.Delta) string {
 		return "rs/" + d.ReplicaSet.Name
 	case d.Node != nil:
 		return "node/" + d.Node.Name
+	case d.Deployment != nil:
+		return "deploy/" + d.Deployment.Name
 	}
 	return "?"
 }

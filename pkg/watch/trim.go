@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"bytes"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -162,6 +163,7 @@ func trimEvent(e *corev1.Event) *corev1.Event {
 			CreationTimestamp: e.CreationTimestamp,
 		},
 		InvolvedObject:      e.InvolvedObject,
+		Related:             e.Related,
 		Reason:              e.Reason,
 		Message:             e.Message,
 		Source:              e.Source,
@@ -193,6 +195,8 @@ func trimNode(n *corev1.Node) *corev1.Node {
 		},
 		Spec: corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
 	}
+	// Who cordoned the node (timeline's cordonedBy).
+	out.ManagedFields = managersOf(n.ManagedFields, "unschedulable")
 	// Only Ready, and without its heartbeat time: kubelet rewrites node status every few
 	// seconds, and a heartbeat alone must not become a delta.
 	for _, c := range n.Status.Conditions {
@@ -207,6 +211,8 @@ func trimNode(n *corev1.Node) *corev1.Node {
 func trimDeployment(d *appsv1.Deployment) *appsv1.Deployment {
 	m := trimMeta(d.ObjectMeta, annotationRevision)
 	m.Generation = d.Generation
+	// Who scaled it (timeline's scale-down initiator).
+	m.ManagedFields = managersOf(d.ManagedFields, "replicas")
 	return &appsv1.Deployment{
 		ObjectMeta: m,
 		Spec:       appsv1.DeploymentSpec{Replicas: d.Spec.Replicas},
@@ -247,6 +253,22 @@ func trimPDB(p *policyv1.PodDisruptionBudget) *policyv1.PodDisruptionBudget {
 		Status: policyv1.PodDisruptionBudgetStatus{DisruptionsAllowed: p.Status.DisruptionsAllowed,
 			CurrentHealthy: p.Status.CurrentHealthy, DesiredHealthy: p.Status.DesiredHealthy, ExpectedPods: p.Status.ExpectedPods},
 	}
+}
+
+// managersOf keeps the managedFields entries that own spec.FIELD, outside the status
+// subresource, each reduced to its manager, time and that one field.
+func managersOf(mfs []metav1.ManagedFieldsEntry, field string) []metav1.ManagedFieldsEntry {
+	key := []byte(`"f:` + field + `"`)
+	var out []metav1.ManagedFieldsEntry
+	for _, m := range mfs {
+		if m.Subresource == "status" || m.FieldsV1 == nil || !bytes.Contains(m.FieldsV1.Raw, key) {
+			continue
+		}
+		out = append(out, metav1.ManagedFieldsEntry{Manager: m.Manager, Operation: m.Operation, Time: m.Time,
+			Subresource: m.Subresource, FieldsType: m.FieldsType,
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:` + field + `":{}}}`)}})
+	}
+	return out
 }
 
 // unchanged reports whether an update changed nothing the timeline reads: the same trimmed

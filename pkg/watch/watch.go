@@ -285,6 +285,11 @@ func (w *Watcher) informers(acc *access) []*informer {
 		f := factory(Scope{FieldSelector: nameField(t.Node)})
 		add("nodes", f, f.Core().V1().Nodes().Informer())
 	}
+	if t.Node != "" && acc.allowed("events") {
+		// Events about the node itself: Karpenter's and cluster-autoscaler's drain Events, kubelet's.
+		f := newFactory(listThenWatch{w.client}, Scope{}.and("involvedObject.kind", "Node").and("involvedObject.name", t.Node))
+		add("events", f, f.Core().V1().Events().Informer())
+	}
 	if t.Node != "" && acc.allowed("poddisruptionbudgets.policy") {
 		// What can hold a drain up (the engine reports blockers on cordoned nodes only).
 		f := factory(Scope{Namespace: t.Pods.Namespace})
@@ -351,8 +356,9 @@ func (w *Watcher) emit(in *informer, d timeline.Delta, obj any) {
 	case *policyv1.PodDisruptionBudget:
 		d.PDB = o
 	case *appsv1.Deployment:
+		// The done check reads it, and the engine's scale-down initiator.
 		w.stream.workload(o, d.Type == timeline.Deleted)
-		return
+		d.Deployment = o
 	case *appsv1.StatefulSet:
 		w.stream.workload(o, d.Type == timeline.Deleted)
 		return

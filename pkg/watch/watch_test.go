@@ -141,6 +141,8 @@ func TestWatcherScopesInformers(t *testing.T) {
 		name   string
 		target func() *Target
 		want   map[string]string // resource -> list options (watch must match)
+		// nodeEvents is the extra Events informer of a node target (Events about the node).
+		nodeEvents string
 	}{
 		{
 			name:   "deployment",
@@ -184,6 +186,7 @@ func TestWatcherScopesInformers(t *testing.T) {
 				"endpointslices":       `ns="" labels="" fields=""`,
 				"nodes":                `ns="" labels="" fields="metadata.name=node-1"`,
 			},
+			nodeEvents: `ns="" labels="" fields="involvedObject.kind=Node,involvedObject.name=node-1"`,
 		},
 		{
 			name:   "pod",
@@ -224,6 +227,9 @@ func TestWatcherScopesInformers(t *testing.T) {
 					wantOpts = nil
 					for _, reason := range timeline.EventReasons() {
 						wantOpts = append(wantOpts, base+",reason="+reason+`"`)
+					}
+					if tt.nodeEvents != "" {
+						wantOpts = append(wantOpts, tt.nodeEvents)
 					}
 				}
 				reqs := got[res]
@@ -523,7 +529,7 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	started(t, w)
 	watching(t, cs, "pods", "deployments")
 	ctx := context.Background()
-	for range 4 { // two pods, two ReplicaSets
+	for range 5 { // two pods, two ReplicaSets, the Deployment
 		next(t, w)
 	}
 
@@ -549,7 +555,9 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	for {
 		select {
 		case d := <-w.Deltas():
-			seen = append(seen, string(d.Type)+" "+describeDelta(d))
+			if d.Deployment == nil { // its status updates come and go with the pods
+				seen = append(seen, string(d.Type)+" "+describeDelta(d))
+			}
 			continue
 		case <-w.Done():
 		case <-timeout:

@@ -1,0 +1,239 @@
+package timeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+)
+
+// disrupt sets the DisruptionTarget condition the way its writer does.
+func (s *scen) disrupt(sec float64, reason, msg string) *scen {
+	return s.podDelta(sec, Modified, func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget,
+			Status: corev1.ConditionTrue, Reason: reason, Message: msg})
+	})
+}
+
+// podEventFrom is an Event about the pod from another component than kubelet.
+func (s *scen) podEventFrom(sec float64, reason, component, msg string, related *corev1.ObjectReference) *scen {
+	s.event(sec, reason, "", msg)
+	ev := s.deltas[len(s.deltas)-1].Event
+	ev.InvolvedObject.FieldPath = ""
+	ev.Source = corev1.EventSource{Component: component}
+	ev.Related = related
+	return s
+}
+
+func managed(manager, field string, sec float64) metav1.ManagedFieldsEntry {
+	tm := metav1.NewTime(at(sec))
+	return metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, Time: &tm,
+		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:` + field + `":{}}}`)}}
+}
+
+func node(sec float64, name string, unschedulable bool, taints []corev1.Taint, mfs ...metav1.ManagedFieldsEntry) Delta {
+	return Delta{Time: at(sec), Type: Modified, Node: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, ManagedFields: mfs},
+		Spec: corev1.NodeSpec{Unschedulable: unschedulable, Taints: taints}}}
+}
+
+func rsDelta(sec float64, replicas int32, desired int) Delta {
+	return Delta{Time: at(sec), Type: Modified, ReplicaSet: &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-5d4f", Namespace: "shop",
+			Annotations:     map[string]string{"deployment.kubernetes.io/desired-replicas": fmt.Sprint(desired), "deployment.kubernetes.io/revision": "1"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr.To(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(replicas)}}}
+}
+
+func deployDelta(sec float64, mfs ...metav1.ManagedFieldsEntry) Delta {
+	return Delta{Time: at(sec), Type: Modified, Deployment: &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", ManagedFields: mfs}}}
+}
+
+func TestInitiator(t *testing.T) {
+	cordonedByKubectl := node(0.5, "node-1", true, nil, managed("kubelet", "podCIDR", 0), managed("kubectl", "unschedulable", 0.4))
+	tests := []struct {
+		name  string
+		build func() []Delta
+		want  string // the initiator as "by via | detail", "" for none
+	}{
+		{"preemption names the scheduler and the preemptor", func() []Delta {
+			s := newScen("low", 30, app("/app"), true).
+				disrupt(1, "PreemptionByScheduler", "default-scheduler: preempting to accommodate a higher priority pod").
+				deleteAt(1.1).
+				podEventFrom(1.2, "Preempted", "", "Preempted by pod 77c1 on node node-1", &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "high"})
+			s.deltas[len(s.deltas)-1].Event.ReportingController = "default-scheduler"
+			return s.exitAll(2, 0).removed(3).deltas
+		}, "default-scheduler PreemptionByScheduler | preemptor shop/high; events [Preempted (default-scheduler): Preempted by pod 77c1 on node node-1]"},
+		{"taint eviction names the node's NoExecute taints", func() []Delta {
+			taint := []corev1.Taint{{Key: "maintenance", Value: "now", Effect: corev1.TaintEffectNoExecute}, {Key: "soft", Effect: corev1.TaintEffectPreferNoSchedule}}
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, node(0.5, "node-1", false, taint))
+			return s.disrupt(1, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint").deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "taint-eviction-controller DeletionByTaintManager | taints [maintenance=now:NoExecute]"},
+		{"an eviction from a node kubectl cordoned names kubectl", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, cordonedByKubectl)
+			return s.disrupt(1, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "kubectl EvictionByEvictionAPI | cordon node-1 by kubectl"},
+		{"an eviction with no cordon: only the API is known", func() []Delta {
+			return newScen("web-a", 30, app("/app"), true).disrupt(1, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "eviction-api EvictionByEvictionAPI | "},
+		{"karpenter's taint and Event name karpenter", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, node(0.5, "node-1", false, []corev1.Taint{{Key: "karpenter.sh/disrupted", Effect: corev1.TaintEffectNoSchedule}}))
+			return s.podEventFrom(0.9, "Evicted", "karpenter", "Evicted pod", nil).
+				disrupt(1, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "karpenter EvictionByEvictionAPI | cordon node-1 by karpenter; events [Evicted (karpenter): Evicted pod]"},
+		{"cluster-autoscaler's ScaleDown Event names it", func() []Delta {
+			return newScen("web-a", 30, app("/app"), true).podEventFrom(0.9, "ScaleDown", "cluster-autoscaler", "deleting pod for node scale down", nil).
+				disrupt(1, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "cluster-autoscaler EvictionByEvictionAPI | events [ScaleDown (cluster-autoscaler): deleting pod for node scale down]"},
+		{"a Deployment scaled down by another manager", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), deployDelta(0.8, managed("kubectl-client-side-apply", "replicas", 0), managed("keda", "replicas", 0.8)), rsDelta(0.9, 1, 1))
+			return s.deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "keda scale-down | scale web-5d4f 3→1 deployment web by keda"},
+		{"a rollout: the Deployment's replicas did not change", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), rsDelta(0.9, 2, 3))
+			return s.deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "deployment-controller rollout | scale web-5d4f 3→2 rollout"},
+		{"a scale-down long before the delete explains nothing", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), rsDelta(0.9, 2, 2))
+			return s.deleteAt(40).exitAll(41, 0).removed(42).deltas
+		}, ""},
+		{"a plain delete shows nothing", func() []Delta {
+			return newScen("web-a", 30, app("/app"), true).deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, ""},
+		{"kubelet's node-pressure eviction", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.podDelta(1, Modified, func(p *corev1.Pod) {
+				p.Status.Reason, p.Status.Message = "Evicted", "The node was low on resource: memory."
+			})
+			return s.exitAll(2, 137).deltas
+		}, "kubelet Evicted | message The node was low on resource: memory."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tls, _ := run(Config{}, tt.build())
+			if len(tls) != 1 {
+				t.Fatalf("%d timelines", len(tls))
+			}
+			if got := describeInitiator(tls[0].Initiator); got != tt.want {
+				t.Errorf("initiator %q\n want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func describeInitiator(in *Initiator) string {
+	if in == nil {
+		return ""
+	}
+	var parts []string
+	if in.Preemptor != "" {
+		parts = append(parts, "preemptor "+in.Preemptor)
+	}
+	if len(in.Taints) > 0 {
+		parts = append(parts, fmt.Sprintf("taints %v", in.Taints))
+	}
+	if c := in.Cordon; c != nil {
+		parts = append(parts, "cordon "+c.Node+" by "+c.By)
+	}
+	if sc := in.Scale; sc != nil {
+		s := fmt.Sprintf("scale %s %d→%d", sc.ReplicaSet, sc.From, sc.To)
+		if sc.Rollout {
+			s += " rollout"
+		} else if sc.Deployment != "" {
+			s += " deployment " + sc.Deployment + " by " + sc.DeploymentBy
+		}
+		parts = append(parts, s)
+	}
+	if len(in.Events) > 0 {
+		parts = append(parts, fmt.Sprintf("events %v", in.Events))
+	}
+	if in.Via == "" && in.Message != "" || in.By == "kubelet" && in.Message != "" {
+		parts = append(parts, "message "+in.Message)
+	}
+	return strings.TrimSpace(in.By+" "+in.Via) + " | " + strings.Join(parts, "; ")
+}
+
+// A drain's own timeline: cordon, the evictions, the PDB that made it wait, the last pod, empty.
+func TestNodeDrain(t *testing.T) {
+	a := newScen("web-a", 30, app("/app"), true)
+	b := newScen("web-b", 30, app("/app"), true)
+	ds := newScen("agent", 30, app("/agent"), true)
+	ds.pod.OwnerReferences[0].Kind = "DaemonSet"
+	ds.deltas[0].Pod.OwnerReferences[0].Kind = "DaemonSet"
+	e := New(Config{})
+	apply := func(ds ...Delta) {
+		for _, d := range ds {
+			e.Apply(d)
+		}
+	}
+	apply(node(0, "node-1", false, nil))
+	apply(a.deltas...)
+	apply(b.deltas...)
+	apply(ds.deltas...)
+	apply(pdbDelta(0.2, 1, 2, 1, 2))
+	apply(node(1, "node-1", true, nil, managed("kubectl", "unschedulable", 1)))
+	a.deltas, b.deltas = nil, nil
+	apply(a.disrupt(1.1, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(1.1).deltas...)
+	apply(pdbDelta(1.2, 0, 1, 1, 2)) // the budget is spent: web-b's eviction is refused
+	apply(a.exitAll(3, 0).removed(3.5).deltas...)
+	if d := e.Snapshot().Summary.Drains; len(d) != 1 || strings.Join(d[0].Remaining, ",") != "shop/web-b" || d[0].Empty != nil {
+		t.Fatalf("drains %+v; want web-b remaining", d)
+	}
+	apply(pdbDelta(6.2, 1, 2, 1, 2)) // the replacement is ready
+	apply(b.disrupt(6.3, "EvictionByEvictionAPI", "Eviction API: evicting").deleteAt(6.3).deltas...)
+	apply(b.exitAll(9, 0).removed(9.5).deltas...)
+	_, sum := e.Finish(at(12))
+	if len(sum.Drains) != 1 {
+		t.Fatalf("drains %+v", sum.Drains)
+	}
+	d := sum.Drains[0]
+	if d.Node != "node-1" || d.CordonedBy != "kubectl" || d.JoinedMidway || !d.Cordoned.Equal(at(1)) ||
+		d.Terminations != 2 || d.Evictions != 2 || len(d.Remaining) != 0 || d.Empty == nil || !d.Empty.Equal(at(9.51)) {
+		t.Fatalf("drain %+v", d)
+	}
+	if got := d.DurationSeconds; got < 8.5 || got > 8.52 {
+		t.Errorf("duration %.2f s, want 8.51 (cordon to the last pod gone)", got)
+	}
+	var waits []string
+	for _, w := range d.WaitedOn {
+		waits = append(waits, fmt.Sprintf("%s/%s %.1f", w.Kind, w.Name, w.Seconds))
+	}
+	if want := "PodDisruptionBudget/web 5.0,Pod/web-b 3.2"; strings.Join(waits, ",") != want {
+		t.Errorf("waited on %v, want %s", waits, want)
+	}
+	var marks []string
+	for _, m := range d.Marks {
+		marks = append(marks, string(m.Type))
+	}
+	if want := "cordoned termination pod-gone termination pod-gone empty"; strings.Join(marks, " ") != want {
+		t.Errorf("marks %v, want %s", marks, want)
+	}
+	if in := e.finish[0].Initiator; in == nil || in.By != "kubectl" || in.Cordon == nil {
+		t.Errorf("initiator %+v, want the cordon by kubectl", in)
+	}
+}
+
+// A node that was cordoned before watching started is drained from the start of the watch, and
+// one that is uncordoned ends its drain there.
+func TestNodeDrainJoinedAndUncordoned(t *testing.T) {
+	e := New(Config{})
+	e.Apply(node(0, "node-1", true, nil))
+	e.Apply(node(4, "node-1", false, nil))
+	_, sum := e.Finish(at(10))
+	if len(sum.Drains) != 1 {
+		t.Fatalf("drains %+v", sum.Drains)
+	}
+	d := sum.Drains[0]
+	if !d.JoinedMidway || d.Uncordoned == nil || !d.Uncordoned.Equal(at(4)) || d.Empty == nil || d.DurationSeconds != 0 {
+		t.Errorf("drain %+v; want joined, uncordoned at 4 s, empty at the cordon", d)
+	}
+}
