@@ -4,7 +4,7 @@ SHELL := /bin/bash
 GO ?= go
 
 # Scenarios whose recordings are examples/*.ndjson.
-EXAMPLE_TESTS := TestRolloutWithPreStopIsGraceful|TestRolloutWithoutPreStopStopsBeforeDrain|TestPID1IgnoresSIGTERM|TestFailingPreStopHook|TestDrainNodeWithPDB|TestDeleteShortensGrace|TestPreStopLongerThanGrace|TestShellTrapsTERMButSlow|TestExit143WithoutHandler|TestNativeSidecarIgnoresTERM|TestStatefulSetRollout|TestDrainStalledByPDB
+EXAMPLE_TESTS := TestRolloutWithPreStopIsGraceful|TestRolloutWithoutPreStopStopsBeforeDrain|TestPID1IgnoresSIGTERM|TestFailingPreStopHook|TestDrainNodeWithPDB|TestDeleteShortensGrace|TestPreStopLongerThanGrace|TestShellTrapsTERMButSlow|TestExit143WithoutHandler|TestNativeSidecarIgnoresTERM|TestStatefulSetRollout|TestDrainStalledByPDB|TestTaintEviction|TestPreemption|TestScaleDownByAnotherController
 
 .PHONY: test test-unit test-e2e cluster-up cluster-down examples demo
 

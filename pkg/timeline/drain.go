@@ -144,18 +144,32 @@ func (e *Engine) applyNode(d Delta) {
 	}
 }
 
-// cordonedBy says whether the node is cordoned for a drain and by whom: the autoscaler whose
-// taint it carries, else the field manager that set spec.unschedulable.
+// Draining says whether the node is being emptied: cordoned (spec.unschedulable), tainted by an
+// autoscaler that drains it, or tainted NoExecute (the taint manager evicts what does not
+// tolerate it).
+func Draining(n *corev1.Node) bool {
+	_, ok := cordonedBy(n)
+	return ok
+}
+
+// cordonedBy says whether the node is being emptied and by whom: the autoscaler whose taint it
+// carries, else the field manager that set spec.unschedulable or, for a NoExecute taint, the
+// taints.
 func cordonedBy(n *corev1.Node) (string, bool) {
+	noExecute := false
 	for _, t := range n.Spec.Taints {
 		if who, ok := drainTaints[t.Key]; ok && t.Effect != corev1.TaintEffectPreferNoSchedule {
 			return who, true
 		}
+		noExecute = noExecute || t.Effect == corev1.TaintEffectNoExecute
 	}
-	if !n.Spec.Unschedulable {
-		return "", false
+	switch {
+	case n.Spec.Unschedulable:
+		return fieldManager(n.ManagedFields, "f:unschedulable"), true
+	case noExecute:
+		return fieldManager(n.ManagedFields, "f:taints"), true
 	}
-	return fieldManager(n.ManagedFields, "f:unschedulable"), true
+	return "", false
 }
 
 // fieldManager is the manager that last set a spec field (by its managedFields key, e.g.

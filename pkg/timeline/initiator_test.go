@@ -70,9 +70,9 @@ func TestInitiator(t *testing.T) {
 		{"taint eviction names the node's NoExecute taints", func() []Delta {
 			taint := []corev1.Taint{{Key: "maintenance", Value: "now", Effect: corev1.TaintEffectNoExecute}, {Key: "soft", Effect: corev1.TaintEffectPreferNoSchedule}}
 			s := newScen("web-a", 30, app("/app"), true)
-			s.deltas = append(s.deltas, node(0.5, "node-1", false, taint))
+			s.deltas = append(s.deltas, node(0.5, "node-1", false, taint, managed("kubectl-taint", "taints", 0.4)))
 			return s.disrupt(1, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint").deleteAt(1).exitAll(2, 0).removed(3).deltas
-		}, "taint-eviction-controller DeletionByTaintManager | taints [maintenance=now:NoExecute]"},
+		}, "taint-eviction-controller DeletionByTaintManager | taints [maintenance=now:NoExecute]; cordon node-1 by kubectl-taint"},
 		{"an eviction from a node kubectl cordoned names kubectl", func() []Delta {
 			s := newScen("web-a", 30, app("/app"), true)
 			s.deltas = append(s.deltas, cordonedByKubectl)

@@ -207,10 +207,10 @@ func (d *doneTracker) currentReplicaSet(revision string) string {
 	return ""
 }
 
-// nodeDrained is kubectl drain's end state: cordoned, and nothing left on the node but
-// DaemonSet pods, mirror pods and pods that already finished without being deleted.
+// nodeDrained is kubectl drain's end state: the node is being emptied (timeline.Draining) and
+// nothing is left on it but what a drain leaves (timeline.DrainKeeps).
 func (d *doneTracker) nodeDrained() bool {
-	if d.node == nil || !d.node.Spec.Unschedulable {
+	if d.node == nil || !timeline.Draining(d.node) {
 		return false
 	}
 	for _, p := range d.pods {

@@ -196,7 +196,7 @@ func trimNode(n *corev1.Node) *corev1.Node {
 		Spec: corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable, Taints: n.Spec.Taints},
 	}
 	// Who cordoned the node (timeline's cordonedBy).
-	out.ManagedFields = managersOf(n.ManagedFields, "unschedulable")
+	out.ManagedFields = append(managersOf(n.ManagedFields, "unschedulable"), managersOf(n.ManagedFields, "taints")...)
 	// Only Ready, and without its heartbeat time: kubelet rewrites node status every few
 	// seconds, and a heartbeat alone must not become a delta.
 	for _, c := range n.Status.Conditions {

@@ -24,6 +24,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -54,6 +55,9 @@ type app struct {
 	sidecar []string
 	// statefulSet deploys a StatefulSet instead of a Deployment.
 	statefulSet bool
+	// cpu is the container's CPU request (e.g. "600m"); priorityClass its PriorityClass.
+	cpu           string
+	priorityClass string
 }
 
 // kind is the workload's kubectl resource name.
@@ -88,6 +92,9 @@ func (a app) podTemplate() corev1.PodTemplateSpec {
 	if a.preStop != nil {
 		c.Lifecycle = &corev1.Lifecycle{PreStop: a.preStop}
 	}
+	if a.cpu != "" {
+		c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(a.cpu)}
+	}
 	grace := a.grace
 	if grace == 0 {
 		grace = 30
@@ -96,6 +103,7 @@ func (a app) podTemplate() corev1.PodTemplateSpec {
 		Containers:                    []corev1.Container{c},
 		TerminationGracePeriodSeconds: ptr.To(grace),
 		NodeSelector:                  a.nodeSelector,
+		PriorityClassName:             a.priorityClass,
 		// No cluster DNS and no API access needed: avoids DNS warning events and
 		// token volumes that only slow pod start-up.
 		DNSPolicy:                    corev1.DNSDefault,

@@ -388,6 +388,19 @@ func TestDrainNodeWithPDB(t *testing.T) {
 	if out.ExitCode != 0 {
 		t.Errorf("exit code %d, want 0 (every pod drained gracefully)", out.ExitCode)
 	}
+	n, err := env.client.CoreV1().Nodes().Get(s.ctx, "node-2", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cordoner := managerOf(n.ManagedFields, "unschedulable")
+	d := checkDrain(t, out, "node-2", cordoner, len(old), len(old))
+	// The PDB allows one pod down: each eviction waits for the replacement of the last.
+	if !slices.ContainsFunc(d.WaitedOn, func(w timeline.Wait) bool { return w.Kind == timeline.KindPDB && w.Name == a.name && w.Seconds > 0 }) {
+		t.Errorf("waited on %+v, want PDB %s", d.WaitedOn, a.name)
+	}
+	if took := drained.Sub(began).Seconds(); d.DurationSeconds > took+2 {
+		t.Errorf("drain took %.1fs by drainwatch, longer than kubectl drain's %.1fs", d.DurationSeconds, took)
+	}
 	for _, name := range old {
 		tl := out.timeline(t, name)
 		if tl.Cause != timeline.CauseEviction {
@@ -395,6 +408,9 @@ func TestDrainNodeWithPDB(t *testing.T) {
 		}
 		if tl.Reason != "EvictionByEvictionAPI" {
 			t.Errorf("%s: reason %q, want EvictionByEvictionAPI", name, tl.Reason)
+		}
+		if in := tl.Initiator; in == nil || in.By != cordoner || in.Cordon == nil || in.Cordon.Node != "node-2" {
+			t.Errorf("%s: initiator %s, want the eviction of the drain by %s", name, jsonOf(in), cordoner)
 		}
 		if tl.Node != "node-2" {
 			t.Errorf("%s: node %q, want node-2", name, tl.Node)
