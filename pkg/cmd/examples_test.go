@@ -37,7 +37,22 @@ var examples = []struct {
 	{"exit-143.ndjson", timeline.VerdictFailed, timeline.FindingNonZeroExit, timeline.CauseDelete, ExitNotGraceful, timeline.CauseNoSIGTERMHandler},
 	{"sidecar-pid1.ndjson", timeline.VerdictKilled, timeline.FindingSIGKILLAtDeadline, timeline.CauseDelete, ExitNotGraceful, timeline.CausePID1IgnoresSIGTERM},
 	{"statefulset-no-prestop.ndjson", timeline.VerdictAtRisk, timeline.FindingStoppedBeforeDrain, timeline.CauseDelete, ExitNotGraceful, timeline.CauseNoPreStop},
+	{"taint.ndjson", timeline.VerdictGraceful, "", timeline.CauseTaint, ExitOK, ""},
+	{"preemption.ndjson", timeline.VerdictGraceful, "", timeline.CausePreemption, ExitOK, ""},
+	{"scale-down.ndjson", timeline.VerdictGraceful, "", timeline.CauseDelete, ExitOK, ""},
 }
+
+// initiators is who each recording's terminations were started by (Initiator.By), and for
+// node drains who emptied the node.
+var initiators = map[string]string{
+	"drain.ndjson":           "kubectl",
+	"taint.ndjson":           "taint-eviction-controller",
+	"preemption.ndjson":      "default-scheduler",
+	"scale-down.ndjson":      "e2e-autoscaler",
+	"rollout-prestop.ndjson": "deployment-controller",
+}
+
+var drainedBy = map[string]string{"drain.ndjson": "kubectl", "taint.ndjson": "kubectl-taint"}
 
 func TestExamples(t *testing.T) {
 	for _, ex := range examples {
@@ -82,9 +97,16 @@ func TestExamples(t *testing.T) {
 						t.Errorf("%s: %s cause %q; want %q (basis %q)", tl.Name, f.ID, f.Cause, ex.findingCause, f.Basis)
 					}
 				}
+				if by, ok := initiators[ex.file]; ok && (tl.Initiator == nil || tl.Initiator.By != by) {
+					t.Errorf("%s: initiator %+v; want by %s", tl.Name, tl.Initiator, by)
+				}
 				if tl.Cause != ex.cause || tl.JoinedMidway || tl.State != timeline.StateRemoved {
 					t.Errorf("%s: cause %s joined %v state %s; want %s, seen from the start, removed", tl.Name, tl.Cause, tl.JoinedMidway, tl.State, ex.cause)
 				}
+			}
+			if by, ok := drainedBy[ex.file]; ok && (len(sum.Drains) != 1 || sum.Drains[0].CordonedBy != by || sum.Drains[0].Empty == nil ||
+				sum.Drains[0].Terminations != len(pods)) {
+				t.Errorf("drains %+v; want one, emptied by %s, with every pod", sum.Drains, by)
 			}
 			golden(t, filepath.Join("testdata", "examples", strings.TrimSuffix(ex.file, ".ndjson")+".json"), out)
 		})

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Initiator is who or what asked for a termination, as far as the API shows it: the
@@ -26,8 +27,9 @@ type Initiator struct {
 	Via string `json:"via,omitempty"`
 	// Message is the DisruptionTarget condition's message (or the status message).
 	Message string `json:"message,omitempty"`
-	// Preemptor is the pod (namespace/name) whose scheduling preempted this one, from the
-	// scheduler's Preempted Event.
+	// Preemptor is the pod whose scheduling preempted this one, from the scheduler's Preempted
+	// Event: namespace/name when the Event's related object names it or the pod is in scope,
+	// else the UID its message gives ("Preempted by pod UID on node NODE").
 	Preemptor string `json:"preemptor,omitempty"`
 	// Taints are the node's NoExecute taints (key=value:effect) when the taint manager deleted
 	// the pod; known when the node is watched (node targets).
@@ -129,18 +131,39 @@ func (tm *termState) noteActor(ev *corev1.Event) {
 	if len(tm.actorEvents) < 8 {
 		tm.actorEvents = append(tm.actorEvents, fmt.Sprintf("%s (%s): %s", ev.Reason, firstNonEmpty(who, "unknown"), truncate(ev.Message, 300)))
 	}
-	if ev.Reason == "Preempted" && ev.Related != nil && ev.Related.Kind == "Pod" {
-		tm.preemptor = podKey(ev.Related.Namespace, ev.Related.Name)
+	if ev.Reason == "Preempted" {
+		tm.preemptor = preemptorOf(ev)
 	}
 	if tm.actor == "" && who != "" && who != "kubelet" && ev.Reason != "Preempted" {
 		tm.actor = who
 	}
 }
 
+// preemptorOf reads the preemptor from a Preempted Event: its related object, else the UID in
+// the message the scheduler writes ("Preempted by pod UID on node NODE"; older schedulers
+// leave out "pod").
+func preemptorOf(ev *corev1.Event) string {
+	if r := ev.Related; r != nil && r.Kind == "Pod" && r.Name != "" {
+		return podKey(r.Namespace, r.Name)
+	}
+	_, rest, ok := strings.Cut(ev.Message, "Preempted by ")
+	words := strings.Fields(rest)
+	if !ok || len(words) == 0 {
+		return ""
+	}
+	if (words[0] == "pod" || words[0] == "podgroup") && len(words) > 1 {
+		return words[1]
+	}
+	return words[0]
+}
+
 // initiator says who started the termination of p, from what the API showed.
 func (e *Engine) initiator(p *podState) *Initiator {
 	tm := p.term
 	in := &Initiator{Via: tm.reason, Message: tm.condMessage, Preemptor: tm.preemptor, Events: slices.Clone(tm.actorEvents)}
+	if pp := e.pods[types.UID(in.Preemptor)]; pp != nil {
+		in.Preemptor = podKey(pp.ns, pp.name)
+	}
 	switch tm.reason {
 	case "PreemptionByScheduler", "PreemptionByKubeScheduler":
 		// The scheduler writes "<schedulerName>: preempting to accommodate ...".

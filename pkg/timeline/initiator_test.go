@@ -67,6 +67,13 @@ func TestInitiator(t *testing.T) {
 			s.deltas[len(s.deltas)-1].Event.ReportingController = "default-scheduler"
 			return s.exitAll(2, 0).removed(3).deltas
 		}, "default-scheduler PreemptionByScheduler | preemptor shop/high; events [Preempted (default-scheduler): Preempted by pod 77c1 on node node-1]"},
+		{"a preemptor named only by its UID in the message", func() []Delta {
+			s := newScen("low", 30, app("/app"), true).
+				disrupt(1, "PreemptionByScheduler", "default-scheduler: preempting to accommodate a higher priority pod").
+				deleteAt(1.1).
+				podEventFrom(1.2, "Preempted", "", "Preempted by pod 77c1-aa on node node-1", nil)
+			return s.exitAll(2, 0).removed(3).deltas
+		}, "default-scheduler PreemptionByScheduler | preemptor 77c1-aa; events [Preempted (default-scheduler): Preempted by pod 77c1-aa on node node-1]"},
 		{"taint eviction names the node's NoExecute taints", func() []Delta {
 			taint := []corev1.Taint{{Key: "maintenance", Value: "now", Effect: corev1.TaintEffectNoExecute}, {Key: "soft", Effect: corev1.TaintEffectPreferNoSchedule}}
 			s := newScen("web-a", 30, app("/app"), true)
