@@ -156,6 +156,11 @@ func TestDoneNode(t *testing.T) {
 		return step{delta: &timeline.Delta{Type: timeline.Modified, Node: &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: "node-1"}, Spec: corev1.NodeSpec{Unschedulable: unschedulable}}}}
 	}
+	tainted := func(effect corev1.TaintEffect) step {
+		s := node(false)
+		s.delta.Node.Spec.Taints = []corev1.Taint{{Key: "maintenance", Effect: effect}}
+		return s
+	}
 	app := ownedPod("web-1", "web-abc")
 	ds := newPod("kube-system", "proxy-1", nil)
 	ds.OwnerReferences = []metav1.OwnerReference{{Kind: "DaemonSet", Name: "proxy", Controller: ptr.To(true)}}
@@ -189,6 +194,16 @@ func TestDoneNode(t *testing.T) {
 			name: "empty but not cordoned",
 			steps: []step{
 				node(false), {sync: true}, podDelta(timeline.Added, ds),
+			},
+		},
+		{
+			name: "emptied by a NoExecute taint",
+			steps: []step{
+				node(false), podDelta(timeline.Added, app), {sync: true},
+				tainted(corev1.TaintEffectNoSchedule), // not emptied: pods stay
+				tainted(corev1.TaintEffectNoExecute),
+				podDelta(timeline.Modified, terminating(app)),
+				done(podDelta(timeline.Deleted, app)),
 			},
 		},
 		{

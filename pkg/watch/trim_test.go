@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -293,5 +294,35 @@ func TestPodStatusChanged(t *testing.T) {
 		if !podStatusChanged(a, b) {
 			t.Errorf("a %s change not seen by the quick check", name)
 		}
+	}
+}
+
+// A node keeps only who owns spec.unschedulable and spec.taints, a Deployment who owns
+// spec.replicas: each reduced to manager, time and the one field.
+func TestTrimKeepsFieldManagers(t *testing.T) {
+	at := metav1.NewTime(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	entry := func(manager, sub, fields string) metav1.ManagedFieldsEntry {
+		return metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationUpdate, Time: &at,
+			Subresource: sub, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+	}
+	n := trimNode(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1", ManagedFields: []metav1.ManagedFieldsEntry{
+		entry("kubelet", "", `{"f:metadata":{"f:labels":{}},"f:spec":{"f:podCIDR":{}}}`),
+		entry("kubelet", "status", `{"f:status":{"f:conditions":{},"f:unschedulable":{}}}`),
+		entry("kubectl", "", `{"f:spec":{"f:unschedulable":{}}}`),
+		entry("kubectl-taint", "", `{"f:spec":{"f:taints":{}}}`),
+	}}})
+	var got []string
+	for _, m := range n.ManagedFields {
+		got = append(got, m.Manager+" "+string(m.FieldsV1.Raw))
+	}
+	if want := []string{`kubectl {"f:spec":{"f:unschedulable":{}}}`, `kubectl-taint {"f:spec":{"f:taints":{}}}`}; !slices.Equal(got, want) {
+		t.Errorf("node managedFields %q, want %q", got, want)
+	}
+	d := trimDeployment(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", ManagedFields: []metav1.ManagedFieldsEntry{
+		entry("kube-controller-manager", "status", `{"f:status":{"f:replicas":{}}}`),
+		entry("keda", "scale", `{"f:spec":{"f:replicas":{}}}`),
+	}}})
+	if len(d.ManagedFields) != 1 || d.ManagedFields[0].Manager != "keda" || d.ManagedFields[0].Subresource != "scale" {
+		t.Errorf("deployment managedFields %+v, want keda's scale entry only", d.ManagedFields)
 	}
 }
