@@ -145,3 +145,32 @@ func TestExampleDrainStalled(t *testing.T) {
 		t.Errorf("blockers %+v; want the PDB holding both pods, with a fix", sum.Blockers)
 	}
 }
+
+// A per-Service budget from the flag judges that Service's pods against it, and names itself.
+func TestPerServiceDrainBudget(t *testing.T) {
+	rec := filepath.Join("..", "..", "examples", "rollout-prestop.ndjson")
+	for _, tc := range []struct {
+		args    []string
+		verdict timeline.Verdict
+		source  string
+	}{
+		{[]string{"--drain-budget", "svc/web=20s"}, timeline.VerdictAtRisk, "--drain-budget svc/web=20s"},
+		{[]string{"--drain-budget", "svc/other=20s"}, timeline.VerdictGraceful, "--drain-budget"},
+		{[]string{"--drain-budget", "3s", "--drain-budget", "svc/web=20s"}, timeline.VerdictAtRisk, "--drain-budget svc/web=20s"},
+	} {
+		out, errOut, _ := runCmd(t, append([]string{"--replay", rec, "--json"}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) < 2 {
+			t.Fatalf("%v: output %q, stderr %q", tc.args, out, errOut)
+		}
+		for _, l := range lines[:len(lines)-1] {
+			var tl timeline.PodTimeline
+			if err := json.Unmarshal([]byte(l), &tl); err != nil {
+				t.Fatal(err)
+			}
+			if tl.Verdict != tc.verdict || tl.BudgetSource != tc.source {
+				t.Errorf("%v: %s verdict %s budget %q; want %s against %q", tc.args, tl.Name, tl.Verdict, tl.BudgetSource, tc.verdict, tc.source)
+			}
+		}
+	}
+}

@@ -12,11 +12,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/record"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/trafficpath"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/watch"
 )
 
@@ -129,6 +132,8 @@ func (o *Options) connect(ctx context.Context) (*source, error) {
 		}
 	}
 	h.ServerVersion = serverVersion
+	paths := discoverPaths(ctx, cfg, target.Namespace)
+	h.TrafficPaths, h.TrafficPathGaps = paths.Paths, paths.Gaps
 	if err := w.Start(ctx); err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", watch.ErrorMessage(err, cfg.Host))}
 	}
@@ -177,4 +182,23 @@ func (o *Options) checkKubeconfigFound() error {
 		return usageErr("no kubeconfig found: $KUBECONFIG names %s, which has no cluster (missing or empty); pass --kubeconfig FILE or fix KUBECONFIG", where)
 	}
 	return usageErr("no kubeconfig found (looked for %s) and not running in a cluster; pass --kubeconfig FILE or set KUBECONFIG", where)
+}
+
+// pathTimeout bounds the traffic-path discovery: a few lists, read once at start.
+const pathTimeout = 10 * time.Second
+
+// discoverPaths reads what routes to the Services of namespace ("" for all); what it cannot
+// read is a gap, never an error.
+func discoverPaths(ctx context.Context, cfg *rest.Config, namespace string) trafficpath.Result {
+	ctx, cancel := context.WithTimeout(ctx, pathTimeout)
+	defer cancel()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return trafficpath.Result{Gaps: []string{"traffic path: " + oneLine(err)}}
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		dyn = nil
+	}
+	return trafficpath.Discover(ctx, cs, dyn, namespace)
 }

@@ -84,6 +84,7 @@ type Options struct {
 	Report        string
 	Speed         float64
 	DrainBudget   time.Duration
+	budget        budgetFlag
 	UntilDone     bool
 	Timeout       time.Duration
 	Color         string
@@ -187,7 +188,8 @@ permission error; 3 the recording could not be read; 130 interrupted before watc
 	f.StringVar(&o.Replay, "replay", "", "Read changes from a recording made with --record instead of a cluster (- reads standard input). Lines longer than 16 MiB are refused.")
 	f.StringVar(&o.Report, "report", "", "When done, write a self-contained HTML report to FILE.")
 	f.Float64Var(&o.Speed, "speed", 1, "Playback speed of --replay in the TUI, 0.01 to 1000 (2 = twice as fast); other outputs replay at once.")
-	f.DurationVar(&o.DrainBudget, "drain-budget", o.DrainBudget, "Time load balancers and kube-proxy need after an endpoint turns not ready; a pod that stops serving sooner is at risk. Must be greater than 0.")
+	o.budget.global = o.DrainBudget
+	f.Var(&o.budget, "drain-budget", "Time what routes to a Service needs after an endpoint turns not ready; a pod that stops serving sooner is at risk. One duration for all Services, or svc/NAME=DURATION (repeatable) for one. Without it each Service gets the budget of its slowest traffic path (Ingress, Gateway route, load balancer, kube-proxy), else 5s. Must be greater than 0.")
 	f.BoolVar(&o.UntilDone, "until-done", false, "Exit when the rollout or drain of the target is complete and no watched pod is still terminating.")
 	f.DurationVar(&o.Timeout, "timeout", 0, "Stop watching after this long (e.g. 10m); 0 means until interrupted. On a replay, in the recording's time.")
 	f.StringVar(&o.Color, "color", o.Color, "Colors in the TUI and text output: auto, always or never (NO_COLOR is honoured).")
@@ -270,8 +272,9 @@ func (o *Options) Validate() error {
 	default:
 		return usageErr("unknown --color %q: use auto, always or never", o.Color)
 	}
-	if o.DrainBudget <= 0 {
-		return usageErr("--drain-budget must be greater than 0 (e.g. 5s): it is how long load balancers need after an endpoint turns not ready")
+	o.DrainBudget = o.budget.global
+	if err := o.budget.validate(); err != nil {
+		return err
 	}
 	if math.IsNaN(o.Speed) || o.Speed < minSpeed || o.Speed > maxSpeed {
 		return usageErr("--speed must be between %g and %g (2 plays twice as fast)", minSpeed, maxSpeed)

@@ -159,7 +159,8 @@ type flusher interface {
 // pipeline feeds deltas through the engine into a sink until the source ends, the target is
 // done (--until-done) or ctx is cancelled. It returns the final snapshot.
 func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.Snapshot, error) {
-	eng := timeline.New(timeline.Config{DrainBudget: o.DrainBudget, Partial: src.header.Partial})
+	eng := timeline.New(timeline.Config{DrainBudget: o.DrainBudget, Partial: src.header.Partial,
+		Budgets: o.budget.budgets(src.header.TrafficPaths), Paths: src.header.TrafficPaths, PathGaps: src.header.TrafficPathGaps})
 	var rec *record.Writer
 	if o.Record != "" {
 		f, err := os.Create(o.Record)

@@ -30,6 +30,10 @@ type Header struct {
 	Target        string    `json:"target,omitempty"`
 	// Partial names resources that could not be watched while recording.
 	Partial []string `json:"partial,omitempty"`
+	// TrafficPaths is what routed to each Service (namespace/name) when recording began, and
+	// TrafficPathGaps what could not be looked at.
+	TrafficPaths    map[string][]timeline.PathEntry `json:"trafficPaths,omitempty"`
+	TrafficPathGaps []string                        `json:"trafficPathGaps,omitempty"`
 }
 
 // Writer writes a recording.

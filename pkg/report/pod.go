@@ -99,7 +99,7 @@ func (pc podContext) build(i int, pt timeline.PodTimeline) podView {
 		pv.Findings = append(pv.Findings, fv)
 	}
 	if !pc.win.empty {
-		g := gantt{pv: &pv, pt: pt, win: pc.win, budget: pc.budget, now: pc.now, small: pc.small}
+		g := gantt{pv: &pv, pt: pt, win: pc.win, budget: pt.DrainBudget(pc.budget), now: pc.now, small: pc.small}
 		g.draw()
 	}
 	return pv

@@ -37,7 +37,7 @@ func (o *Owner) cleaned() *Owner {
 // clean sanitizes every cluster string of a timeline built by the engine (its slices are its
 // own copies).
 func (tl *PodTimeline) clean() {
-	for _, s := range []*string{&tl.Namespace, &tl.Name, &tl.UID, &tl.Node, &tl.Reason, &tl.State} {
+	for _, s := range []*string{&tl.Namespace, &tl.Name, &tl.UID, &tl.Node, &tl.Reason, &tl.State, &tl.BudgetSource} {
 		clean(s)
 	}
 	tl.Owner = tl.Owner.cleaned()
@@ -89,11 +89,19 @@ func (s *Summary) clean() {
 			clean(&gs[i].Kind)
 			clean(&gs[i].Name)
 			clean(&gs[i].Namespace)
+			clean(&gs[i].BudgetSource)
+			for j := range gs[i].TrafficPath {
+				p := &gs[i].TrafficPath[j]
+				for _, x := range []*string{&p.Kind, &p.Name, &p.Namespace, &p.Class, &p.Controller, &p.BudgetSource} {
+					clean(x)
+				}
+			}
 		}
 	}
 	for i := range s.Warnings {
 		clean(&s.Warnings[i])
 	}
+	cleanAll(s.TrafficPathGaps)
 	for i := range s.Blockers {
 		b := &s.Blockers[i]
 		clean(&b.Name)

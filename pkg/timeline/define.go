@@ -71,3 +71,12 @@ func (v Verdict) Rank() int {
 	}
 	return -1
 }
+
+// DrainBudget is how long the pod had to keep serving after its endpoint turned not ready: the
+// budget it was judged against, else def (a timeline from before budgets were recorded).
+func (tl *PodTimeline) DrainBudget(def time.Duration) time.Duration {
+	if tl.DrainBudgetSeconds > 0 {
+		return time.Duration(tl.DrainBudgetSeconds * float64(time.Second))
+	}
+	return def
+}

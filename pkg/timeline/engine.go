@@ -30,6 +30,14 @@ const (
 type Config struct {
 	// DrainBudget defaults to DefaultDrainBudget.
 	DrainBudget time.Duration
+	// Budgets are drain budgets per Service (namespace/name, or */name for a name in any
+	// namespace), from the flag or the traffic path; a pod is judged against the largest of
+	// its Services', else DrainBudget.
+	Budgets map[string]Budget
+	// Paths are what routes traffic to each Service (namespace/name): the Summary shows them;
+	// PathGaps what the traffic-path discovery could not look at.
+	Paths    map[string][]PathEntry
+	PathGaps []string
 	// Partial names resources that could not be watched ("events", "endpointslices"); timelines
 	// and findings that depend on them are marked partial.
 	Partial []string

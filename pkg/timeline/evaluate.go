@@ -91,6 +91,8 @@ func (e *Engine) build(p *podState, final bool) PodTimeline {
 		}
 	}
 	tl.Initiator = e.initiator(p)
+	b := e.budget(p)
+	tl.DrainBudgetSeconds, tl.BudgetSource = b.Duration.Seconds(), b.Source
 	tl.Measured = e.measure(tm, &tl)
 	tl.Findings = e.findings(p, &tl, final)
 	tl.Verdict = verdictOf(tm, &tl, final)

@@ -244,3 +244,29 @@ func TestNodeDrainJoinedAndUncordoned(t *testing.T) {
 		t.Errorf("drain %+v; want joined, uncordoned at 4 s, empty at the cordon", d)
 	}
 }
+
+// A pod behind a Service whose traffic path needs 25s is judged against 25s, the finding names
+// the path, and the recommendation sizes the preStop sleep from it.
+func TestServiceBudgetFromTrafficPath(t *testing.T) {
+	ing := PathEntry{Kind: "Ingress", Name: "web", Namespace: "shop", Class: "alb", Controller: "ingress.k8s.aws/alb", BudgetSeconds: 25, BudgetSource: "ALB"}
+	paths := map[string][]PathEntry{"shop/web": {ing}}
+	budget, _ := SlowestPath(paths["shop/web"])
+	s := newScen("web-a", 30, withSleep(app("/app"), 10), false).deleteAt(1).killing(1).notReady(1.05).exitAll(12, 0).removeEP(12.1).removed(12.5)
+	tls, sum := run(Config{Budgets: map[string]Budget{"shop/web": budget}, Paths: paths}, s.deltas)
+	tl := tls[0]
+	f := finding(tl, FindingStoppedBeforeDrain)
+	if f.ID == "" || !strings.Contains(f.Message, "Ingress shop/web (alb): ALB") || tl.DrainBudgetSeconds != 25 {
+		t.Fatalf("finding %+v budget %v; want stopped-before-drain against the Ingress's 25s", f, tl.DrainBudgetSeconds)
+	}
+	if len(sum.Recommendations) != 1 || sum.Recommendations[0].PreStopSleepSeconds == nil || *sum.Recommendations[0].PreStopSleepSeconds != 25 {
+		t.Fatalf("recommendations %+v; want a preStop sleep of 25s", sum.Recommendations)
+	}
+	if len(sum.Services) != 1 || len(sum.Services[0].TrafficPath) != 1 || sum.Services[0].BudgetSource != budget.Source || *sum.Services[0].DrainBudgetSeconds != 25 {
+		t.Fatalf("services %+v; want the path and its budget", sum.Services)
+	}
+	// The same pod against the default budget is graceful: its 10s sleep covers 5s.
+	if tls, _ := run(Config{}, s.deltas); tls[0].Verdict != VerdictGraceful {
+		t.Errorf("verdict %s with the default budget, want graceful", tls[0].Verdict)
+	}
+}
+

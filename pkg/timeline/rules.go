@@ -51,7 +51,7 @@ func (e *Engine) findings(p *podState, tl *PodTimeline, final bool) []Finding {
 		if c != nil {
 			// Sized as if the hook were replaced by a sleep of the drain budget.
 			n := e.podNeed(tm, tl, c)
-			n.hook, n.hookSeconds, n.drainSeconds = hookNone, 0, e.cfg.DrainBudget.Seconds()
+			n.hook, n.hookSeconds, n.drainSeconds = hookNone, 0, e.budget(p).Duration.Seconds()
 			ch, _ = n.size()
 			ch.replace = c.handlerField()
 		}
@@ -419,7 +419,8 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 			s = x
 		}
 	}
-	budget := e.cfg.DrainBudget
+	b := e.budget(p)
+	budget := b.Duration
 	f := Finding{ID: FindingStoppedBeforeDrain, Severity: SeverityWarning, Container: s.m.Container}
 	var lag time.Duration // how long after Killing the endpoint turned not ready
 	switch {
@@ -447,9 +448,9 @@ func (e *Engine) drainFinding(p *podState, tl *PodTimeline) (Finding, bool) {
 		if gap < 0 {
 			f.Message = fmt.Sprintf("%s%s %s before the endpoint was marked not ready; load balancers need about %s after that", s.what, est, secs(-gap), secs(budget))
 		} else {
-			f.Message = fmt.Sprintf("%s%s %s after the endpoint was marked not ready; load balancers and kube-proxy need about %s (--drain-budget) to stop sending traffic", s.what, est, secs(gap), secs(budget))
+			f.Message = fmt.Sprintf("%s%s %s after the endpoint was marked not ready; load balancers and kube-proxy need about %s (%s) to stop sending traffic", s.what, est, secs(gap), secs(budget), b.Source)
 		}
-		f.Basis = []string{fmt.Sprintf("%s%s %s after %s; drain budget %s (--drain-budget)", s.what, est, secs(gap), notReady.Type, secs(budget))}
+		f.Basis = []string{fmt.Sprintf("%s%s %s after %s; drain budget %s (%s)", s.what, est, secs(gap), notReady.Type, secs(budget), b.Source)}
 		if k := first(tl, MarkKilling, tm); k != nil && notReady.Time.After(k.Time) {
 			lag = notReady.Time.Sub(k.Time)
 			f.Basis = append(f.Basis, fmt.Sprintf("the endpoint turned not ready %s after Killing", secs(lag)))

@@ -2,13 +2,13 @@ package timeline
 
 import (
 	"fmt"
-
-	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 )
 
 // summary totals the finished timelines among pods and groups them per owner and Service.
@@ -68,6 +68,14 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time, final bool) Summary 
 		if !g.other {
 			g.DesiredEndpoints = e.desired(g.deployments)
 		}
+		key := podKey(g.Namespace, g.Name)
+		g.TrafficPath = slices.Clone(e.cfg.Paths[key])
+		b := e.defaultBudget()
+		if sb, ok := e.serviceBudget(g.Namespace, g.Name); ok {
+			b = sb
+		}
+		secs := b.Duration.Seconds()
+		g.DrainBudgetSeconds, g.BudgetSource = &secs, b.Source
 		s.Services = append(s.Services, g.finish())
 	}
 	if final {
@@ -76,6 +84,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time, final bool) Summary 
 	}
 	s.Blockers = e.blockers()
 	s.Drains = e.drains(pods, end)
+	s.TrafficPathGaps = slices.Clone(e.cfg.PathGaps)
 	sort.Slice(s.Owners, func(i, j int) bool { return s.Owners[i].Name < s.Owners[j].Name })
 	sort.Slice(s.Services, func(i, j int) bool { return s.Services[i].Name < s.Services[j].Name })
 	if e.dropped > 0 {

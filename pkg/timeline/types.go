@@ -237,6 +237,10 @@ type PodTimeline struct {
 	Reason string `json:"reason,omitempty"`
 	// Initiator is who asked for the termination, where the API shows it.
 	Initiator *Initiator `json:"initiator,omitempty"`
+	// DrainBudgetSeconds is the budget the pod was judged against (its Services' largest) and
+	// BudgetSource where it came from (--drain-budget, or a traffic path).
+	DrainBudgetSeconds float64 `json:"drainBudgetSeconds,omitempty"`
+	BudgetSource       string  `json:"budgetSource,omitempty"`
 	// GracePeriodSeconds is the grace of this deletion (deletionGracePeriodSeconds), which a
 	// caller may have shortened; SpecGracePeriodSeconds is the pod spec's default.
 	GracePeriodSeconds     *int64 `json:"gracePeriodSeconds,omitempty"`
@@ -295,6 +299,11 @@ type Group struct {
 	// DesiredEndpoints is the replicas the Deployments behind the Service want (their
 	// ReplicaSets' desired-replicas annotation); Dip is measured against it when set.
 	DesiredEndpoints *int `json:"desiredEndpoints,omitempty"`
+	// For Services: what routes traffic to it, and the drain budget its pods were judged
+	// against with where it came from.
+	TrafficPath        []PathEntry `json:"trafficPath,omitempty"`
+	DrainBudgetSeconds *float64    `json:"drainBudgetSeconds,omitempty"`
+	BudgetSource       string      `json:"budgetSource,omitempty"`
 }
 
 // Summary is written once at the end: totals and one group per owner and per Service.
@@ -317,6 +326,9 @@ type Summary struct {
 	Blockers []Blocker `json:"blockers,omitempty"`
 	// Drains are the watched nodes that were cordoned, one timeline each.
 	Drains []NodeDrain `json:"drains,omitempty"`
+	// TrafficPathGaps are what the traffic-path discovery could not look at (a resource the
+	// cluster does not serve, a missing permission): the Services' trafficPath may miss them.
+	TrafficPathGaps []string `json:"trafficPathGaps,omitempty"`
 	// Recommendations: one per owner whose pods had a problem the pod template can fix; in the
 	// final Summary (Engine.Finish) only.
 	Recommendations []Recommendation `json:"recommendations,omitempty"`

@@ -376,7 +376,7 @@ func (l *listModel) renderPod(p *timeline.PodTimeline, selected bool) (string, s
 	}
 
 	left := l.leftWidth()
-	ep, ct := renderLanes(p, l.ax, l.now, l.budget, st)
+	ep, ct := renderLanes(p, l.ax, l.now, p.DrainBudget(l.budget), st)
 	sep := st.rule.Render("│")
 	return fit(line1, left) + sep + st.faint.Render("ep ") + ep,
 		fit(line2, left) + sep + st.faint.Render("ct ") + ct
