@@ -269,4 +269,3 @@ func TestServiceBudgetFromTrafficPath(t *testing.T) {
 		t.Errorf("verdict %s with the default budget, want graceful", tls[0].Verdict)
 	}
 }
-
