@@ -16,7 +16,7 @@ func (e *Engine) tolerance() time.Duration {
 // markOrder breaks ties between marks with the same time.
 var markOrder = map[MarkType]int{
 	MarkDeletionRequested: 0, MarkEndpointNotReady: 1, MarkEndpointNotServing: 2, MarkKilling: 3,
-	MarkPreStopFailed: 4, MarkSIGTERM: 5, MarkReadinessFailed: 6, MarkEndpointRemoved: 7,
+	MarkPreStopFailed: 4, MarkSIGTERM: 5, MarkReadinessFailed: 6, MarkReadinessGate: 6, MarkEndpointRemoved: 7,
 	MarkSIGKILL: 8, MarkContainerExited: 9, MarkPodRemoved: 10,
 }
 

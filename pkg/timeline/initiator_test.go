@@ -269,3 +269,27 @@ func TestServiceBudgetFromTrafficPath(t *testing.T) {
 		t.Errorf("verdict %s with the default budget, want graceful", tls[0].Verdict)
 	}
 }
+
+// A readiness gate that changes while the pod terminates (a load balancer letting go of the
+// target) is a mark.
+func TestReadinessGateMark(t *testing.T) {
+	gate := corev1.PodConditionType("target-health.elbv2.k8s.aws/web-tg")
+	s := newScen("web-a", 30, withSleep(app("/app"), 5), false)
+	s.pod.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: gate}}
+	s.pod.Status.Conditions = append(s.pod.Status.Conditions, corev1.PodCondition{Type: gate, Status: corev1.ConditionTrue})
+	s.deltas[0].Pod = s.pod.DeepCopy()
+	s.deleteAt(1).killing(1).notReady(1.05)
+	s.podDelta(3, Modified, func(p *corev1.Pod) {
+		p.Status.Conditions[len(p.Status.Conditions)-1] = corev1.PodCondition{Type: gate, Status: corev1.ConditionFalse, Reason: "Target.DeregistrationInProgress"}
+	})
+	tls, _ := run(Config{}, s.exitAll(8, 0).removeEP(8.1).removed(8.5).deltas)
+	var got []string
+	for _, m := range tls[0].Marks {
+		if m.Type == MarkReadinessGate {
+			got = append(got, m.Detail)
+		}
+	}
+	if want := "target-health.elbv2.k8s.aws/web-tg=False Target.DeregistrationInProgress"; len(got) != 1 || got[0] != want {
+		t.Errorf("gate marks %q, want [%q]", got, want)
+	}
+}

@@ -172,6 +172,7 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 			p.addService(ep.service)
 		}
 	}
+	prev := p.pod
 	p.pod = pod
 	p.owner = e.ownerOf(pod)
 	e.seeTemplate(p)
@@ -198,6 +199,7 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 		e.begin(p, d.Time, first && d.Type != Deleted)
 	}
 	e.updateTermination(p, d.Time, pod)
+	gateMarks(p.term, d.Time, prev, pod)
 	if d.Type == Deleted {
 		p.removed = true
 		t := p.term
@@ -545,4 +547,37 @@ func atDeadline(tm *termState, c *ctrState) bool {
 		return !c.exitLoc.Before(tm.local.Add(-time.Second))
 	}
 	return false
+}
+
+// gateMarks marks each readiness gate whose condition changed while the pod terminated: load
+// balancer controllers set them (target health, NEG readiness) and say with them when the load
+// balancer has let go of the pod.
+func gateMarks(tm *termState, t time.Time, prev, pod *corev1.Pod) {
+	if len(pod.Spec.ReadinessGates) == 0 {
+		return
+	}
+	status := func(p *corev1.Pod, typ corev1.PodConditionType) (corev1.PodCondition, bool) {
+		if p == nil {
+			return corev1.PodCondition{}, false
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == typ {
+				return c, true
+			}
+		}
+		return corev1.PodCondition{}, false
+	}
+	for _, g := range pod.Spec.ReadinessGates {
+		now, ok := status(pod, g.ConditionType)
+		before, had := status(prev, g.ConditionType)
+		if !ok || !had || before.Status == now.Status {
+			continue
+		}
+		detail := fmt.Sprintf("%s=%s", g.ConditionType, now.Status)
+		if now.Reason != "" || now.Message != "" {
+			detail += " " + strings.TrimSpace(now.Reason+" "+truncate(now.Message, 200))
+		}
+		tm.add(fmt.Sprintf("gate/%s/%s/%s", g.ConditionType, now.Status, t.Format(time.RFC3339Nano)),
+			Mark{Type: MarkReadinessGate, Time: t, Source: SourcePod, Detail: detail})
+	}
 }

@@ -31,6 +31,9 @@ const (
 	MarkEndpointNotServing MarkType = "endpoint-not-serving"
 	MarkEndpointRemoved    MarkType = "endpoint-removed"
 	MarkReadinessFailed    MarkType = "readiness-failed"
+	// MarkReadinessGate is a change of a pod readiness gate's condition (spec.readinessGates:
+	// conditions a load balancer controller sets, such as target health).
+	MarkReadinessGate MarkType = "readiness-gate"
 	MarkKilling            MarkType = "killing"
 	MarkPreStopFailed      MarkType = "prestop-failed"
 	MarkSIGTERM            MarkType = "sigterm"

@@ -83,8 +83,10 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			// Who is PID 1 depends on them (timeline's readPID1).
 			ShareProcessNamespace: p.Spec.ShareProcessNamespace,
 			HostPID:               p.Spec.HostPID,
-			InitContainers:        trimContainers(p.Spec.InitContainers),
-			Containers:            trimContainers(p.Spec.Containers),
+			// Load balancer controllers report target health through them (timeline's gate marks).
+			ReadinessGates: p.Spec.ReadinessGates,
+			InitContainers: trimContainers(p.Spec.InitContainers),
+			Containers:     trimContainers(p.Spec.Containers),
 		},
 		Status: corev1.PodStatus{
 			Phase:                 p.Status.Phase,
