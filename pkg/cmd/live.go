@@ -190,15 +190,21 @@ const pathTimeout = 10 * time.Second
 // discoverPaths reads what routes to the Services of namespace ("" for all); what it cannot
 // read is a gap, never an error.
 func discoverPaths(ctx context.Context, cfg *rest.Config, namespace string) trafficpath.Result {
-	ctx, cancel := context.WithTimeout(ctx, pathTimeout)
-	defer cancel()
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return trafficpath.Result{Gaps: []string{"traffic path: " + oneLine(err)}}
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		dyn = nil
+	return discoverWith(ctx, cs, cfg, namespace)
+}
+
+// discoverWith bounds the discovery by pathTimeout; without a dynamic client it skips the
+// CRDs (Gateway API, TargetGroupBindings).
+func discoverWith(ctx context.Context, cs kubernetes.Interface, cfg *rest.Config, namespace string) trafficpath.Result {
+	ctx, cancel := context.WithTimeout(ctx, pathTimeout)
+	defer cancel()
+	var dyn dynamic.Interface
+	if d, err := dynamic.NewForConfig(cfg); err == nil {
+		dyn = d
 	}
 	return trafficpath.Discover(ctx, cs, dyn, namespace)
 }

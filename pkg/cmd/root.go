@@ -198,6 +198,7 @@ permission error; 3 the recording could not be read; 130 interrupted before watc
 	f.Int32VarP(&o.Verbosity, "v", "v", 0, "Verbosity of the client-go diagnostics written to --log-file.")
 	o.registerCompletion(cmd)
 	cmd.AddCommand(NewCmdVersion(o.IOStreams))
+	cmd.AddCommand(newCmdAdvise(o.IOStreams))
 	strictCompletionCmd(cmd)
 	return cmd
 }

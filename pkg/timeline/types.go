@@ -33,13 +33,13 @@ const (
 	MarkReadinessFailed    MarkType = "readiness-failed"
 	// MarkReadinessGate is a change of a pod readiness gate's condition (spec.readinessGates:
 	// conditions a load balancer controller sets, such as target health).
-	MarkReadinessGate MarkType = "readiness-gate"
-	MarkKilling            MarkType = "killing"
-	MarkPreStopFailed      MarkType = "prestop-failed"
-	MarkSIGTERM            MarkType = "sigterm"
-	MarkContainerExited    MarkType = "container-exited"
-	MarkSIGKILL            MarkType = "sigkill"
-	MarkPodRemoved         MarkType = "pod-removed"
+	MarkReadinessGate   MarkType = "readiness-gate"
+	MarkKilling         MarkType = "killing"
+	MarkPreStopFailed   MarkType = "prestop-failed"
+	MarkSIGTERM         MarkType = "sigterm"
+	MarkContainerExited MarkType = "container-exited"
+	MarkSIGKILL         MarkType = "sigkill"
+	MarkPodRemoved      MarkType = "pod-removed"
 )
 
 // Sources of a mark.
