@@ -129,6 +129,12 @@ const example = `  # Watch a rollout: one live timeline per terminating pod (a T
   kubectl drainwatch deploy/web --record web.ndjson
   kubectl drainwatch --replay web.ndjson
 
+  # Before a rollout: what will drop requests or be SIGKILLed, and the patch
+  kubectl drainwatch advise deploy/web
+
+  # A Service behind a load balancer that needs 30s to stop sending
+  kubectl drainwatch deploy/web --drain-budget svc/web=30s
+
   # Write a self-contained HTML report when done
   kubectl drainwatch --replay web.ndjson --report rollout.html`
 
@@ -159,6 +165,10 @@ as it finishes, one Summary at the end), a plain text report otherwise.
 Each finding names its cause (e.g. grace-shortened, prestop-consumed-grace,
 pid1-ignores-sigterm, slow-shutdown) and the facts behind it; the Summary's recommendations
 size a preStop sleep and a grace period per owner from what was measured, with a kubectl patch.
+
+Pods are judged against the drain budget of what routes to their Services (Ingresses, Gateway
+API routes, load balancers, kube-proxy: the traffic path, read at start), or --drain-budget.
+Before a rollout, "kubectl drainwatch advise deploy/web" says what will go wrong.
 
 Exit codes: 0 every pod terminated gracefully; 1 some pod did not (or its termination was not
 seen end to end, or it was still terminating when the watch ended); 2 usage, connection or
