@@ -120,7 +120,7 @@ func (o *Options) connect(ctx context.Context) (*source, error) {
 		}
 		sendStatus(ctx, status, s)
 	}
-	w, err := watch.New(cfg, target, watch.Options{Progress: say, Warn: func(s string) { say("warning: " + s) }})
+	w, err := watch.New(cfg, target, watch.Options{Progress: say, Warn: func(s string) { say("warning: " + s) }, OnWatchError: o.onWatchError})
 	if err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", watch.ErrorMessage(err, cfg.Host))}
 	}

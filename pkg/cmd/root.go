@@ -98,6 +98,10 @@ type Options struct {
 	isTerminal func(io.Writer) bool
 	// probeTimeout overrides the connect timeout (tests).
 	probeTimeout time.Duration
+	// onWatchError is told of every broken watch (serve counts them); forget drops finished
+	// timelines from the engine (serve never ends).
+	onWatchError func()
+	forget       bool
 }
 
 // NewOptions returns Options with defaults.
@@ -209,6 +213,7 @@ permission error; 3 the recording could not be read; 130 interrupted before watc
 	o.registerCompletion(cmd)
 	cmd.AddCommand(NewCmdVersion(o.IOStreams))
 	cmd.AddCommand(newCmdAdvise(o.IOStreams))
+	cmd.AddCommand(newCmdServe(o.IOStreams))
 	strictCompletionCmd(cmd)
 	return cmd
 }

@@ -160,7 +160,8 @@ type flusher interface {
 // done (--until-done) or ctx is cancelled. It returns the final snapshot.
 func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.Snapshot, error) {
 	eng := timeline.New(timeline.Config{DrainBudget: o.DrainBudget, Partial: src.header.Partial,
-		Budgets: o.budget.budgets(src.header.TrafficPaths), Paths: src.header.TrafficPaths, PathGaps: src.header.TrafficPathGaps})
+		Budgets: o.budget.budgets(src.header.TrafficPaths), Paths: src.header.TrafficPaths, PathGaps: src.header.TrafficPathGaps,
+		Forget: o.forget})
 	var rec *record.Writer
 	if o.Record != "" {
 		f, err := os.Create(o.Record)

@@ -80,3 +80,37 @@ func (tl *PodTimeline) DrainBudget(def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// OwnerOf names what the pod belongs to for grouping: the Deployment behind a ReplicaSet, else
+// the direct controller, else the pod itself.
+func (tl *PodTimeline) OwnerOf() (kind, name string) { return ownerOfTimeline(tl) }
+
+// DrainMargin is how long the app kept serving after its endpoint turned not ready, minus the
+// drain budget it was judged against (negative: it stopped too soon), in seconds. Stopping is
+// the first SIGTERM of a container that acted on it (one SIGKILLed at the deadline did not) or
+// the first exit. ok is false when the pod had no endpoint or never stopped in view.
+func (tl *PodTimeline) DrainMargin() (float64, bool) {
+	ds := tl.DrainStart()
+	if ds == nil || tl.DrainBudgetSeconds <= 0 {
+		return 0, false
+	}
+	killed := map[string]bool{}
+	for _, m := range tl.Marks {
+		if m.Type == MarkSIGKILL {
+			killed[m.Container] = true
+		}
+	}
+	var stop *time.Time
+	for i := range tl.Marks {
+		m := &tl.Marks[i]
+		if (m.Type == MarkSIGTERM && !killed[m.Container]) || m.Type == MarkContainerExited {
+			if stop == nil || m.Time.Before(*stop) {
+				stop = &m.Time
+			}
+		}
+	}
+	if stop == nil {
+		return 0, false
+	}
+	return stop.Sub(ds.Time).Seconds() - tl.DrainBudgetSeconds, true
+}

@@ -38,6 +38,10 @@ type Config struct {
 	// PathGaps what the traffic-path discovery could not look at.
 	Paths    map[string][]PathEntry
 	PathGaps []string
+	// Forget drops each timeline once it is returned, for a watch that never ends (serve):
+	// Snapshot and the final Summary then cover only terminations still open, and
+	// recommendations are not made.
+	Forget bool
 	// Partial names resources that could not be watched ("events", "endpointslices"); timelines
 	// and findings that depend on them are marked partial.
 	Partial []string
@@ -194,6 +198,12 @@ func (e *Engine) Snapshot() Snapshot {
 	return s
 }
 
+// maxPeers bounds, with Config.Forget, the shutdown times kept per owner.
+const maxPeers = 1000
+
+// Dropped is how many Events were dropped at the buffer limit so far.
+func (e *Engine) Dropped() int { return e.dropped }
+
 // Finish ends the stream at time end: it returns the timelines still open (as incomplete or
 // with whatever verdict their marks already justify) and the final summary.
 func (e *Engine) Finish(end time.Time) ([]PodTimeline, Summary) {
@@ -202,7 +212,7 @@ func (e *Engine) Finish(end time.Time) ([]PodTimeline, Summary) {
 	}
 	e.now = end
 	var open []PodTimeline
-	for _, p := range e.order {
+	for _, p := range slices.Clone(e.order) {
 		if _, ok := e.done[p.uid]; !ok {
 			open = append(open, e.complete(p))
 		}
@@ -216,6 +226,19 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	if m := tl.Measured; m != nil && m.AfterSIGTERMSeconds != nil && !m.AfterSIGTERMAtLeast && p.term.mainExitedZero() {
 		k := ownerKey(&tl)
 		e.peers[k] = append(e.peers[k], *m.AfterSIGTERMSeconds)
+		if e.cfg.Forget && len(e.peers[k]) > maxPeers {
+			e.peers[k] = e.peers[k][1:]
+		}
+	}
+	if e.cfg.Forget {
+		// Kept: only that the pod is done, so late deltas for it are recognised.
+		e.done[p.uid] = -1
+		e.notePDBs(p)
+		e.forget(p)
+		if i := slices.Index(e.order, p); i >= 0 {
+			e.order = slices.Delete(e.order, i, i+1)
+		}
+		return tl
 	}
 	e.done[p.uid] = len(e.finish)
 	e.finish = append(e.finish, tl)

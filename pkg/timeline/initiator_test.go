@@ -293,3 +293,25 @@ func TestReadinessGateMark(t *testing.T) {
 		t.Errorf("gate marks %q, want [%q]", got, want)
 	}
 }
+
+// With Forget (serve) the engine keeps nothing of a finished termination but that it is done:
+// late deltas are still recognised, and the same timeline comes out.
+func TestForgetKeepsNoTimeline(t *testing.T) {
+	s := newScen("web-a", 30, withSleep(app("/app"), 5), false).deleteAt(1).killing(1).notReady(1.05).exitAll(8, 0).removeEP(8.1).removed(8.5)
+	keep, _ := run(Config{}, s.deltas)
+	e := New(Config{Forget: true})
+	var got []PodTimeline
+	for _, d := range s.deltas {
+		got = append(got, e.Apply(d)...)
+	}
+	late := s.deltas[len(s.deltas)-1]
+	if extra := e.Apply(late); len(extra) != 0 || len(got) != 1 {
+		t.Fatalf("timelines %d, after a late delta %d", len(got), len(extra))
+	}
+	if len(e.finish) != 0 || len(e.pods) != 0 || len(e.order) != 0 {
+		t.Errorf("kept finish %d pods %d order %d", len(e.finish), len(e.pods), len(e.order))
+	}
+	if got[0].Verdict != keep[0].Verdict || len(got[0].Marks) != len(keep[0].Marks) {
+		t.Errorf("timeline differs: %s %d marks vs %s %d", got[0].Verdict, len(got[0].Marks), keep[0].Verdict, len(keep[0].Marks))
+	}
+}

@@ -56,6 +56,9 @@ type Options struct {
 	// ProgressInterval is how often Progress is called while syncing; DefaultProgressInterval
 	// when zero.
 	ProgressInterval time.Duration
+	// OnWatchError, if set, is called for every broken watch after the caches synced (the
+	// informer relists), warned about or not.
+	OnWatchError func()
 }
 
 // Watcher follows one Target. Create it with New (or NewForClient), call Start once, then
@@ -508,6 +511,9 @@ func (w *Watcher) watchError(in *informer, err error) {
 			in.denied.Store(&err)
 		}
 		return // waitForSync reports it
+	}
+	if w.opts.OnWatchError != nil {
+		w.opts.OnWatchError()
 	}
 	w.mu.Lock()
 	now := time.Now()

@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// serve --replay exports a recording: /metrics counts its terminations by owner and verdict
+// and its findings by ID and cause, /readyz is ready, stdout has one JSON line per pod, and the
+// command keeps serving until stopped.
+func TestServeReplay(t *testing.T) {
+	var out, errOut lockedBuffer
+	c := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	c.SetArgs([]string{"serve", "--replay", filepath.Join("..", "..", "examples", "rollout-no-prestop.ndjson"), "--metrics-addr", "127.0.0.1:0"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.ExecuteContext(ctx) }()
+	addr := regexp.MustCompile(`on (127\.0\.0\.1:\d+)`)
+	var base string
+	deadline := time.Now().Add(10 * time.Second)
+	for base == "" || !strings.Contains(errOut.String(), "recording exported") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving: stderr %q", errOut.String())
+		}
+		if m := addr.FindStringSubmatch(errOut.String()); m != nil {
+			base = "http://" + m[1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz %d, want 200", code)
+	}
+	_, metrics := get("/metrics")
+	for _, want := range []string{
+		`drainwatch_terminations_total{namespace="e2e-noprestop-`, `owner="web",owner_kind="Deployment",verdict="at-risk"} 3`,
+		`drainwatch_findings_total{cause="no-prestop",id="stopped-before-drain",namespace="e2e-noprestop-`,
+		`drainwatch_shutdown_seconds_count{namespace="e2e-noprestop-`,
+		`drainwatch_drain_margin_seconds_bucket{namespace="e2e-noprestop-`,
+		"drainwatch_cache_synced 1",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(metrics, `pod="`) {
+		t.Errorf("/metrics has a pod label")
+	}
+	if n := strings.Count(strings.TrimSpace(out.String()), "\n") + 1; n != 3 || !strings.Contains(out.String(), `"kind":"PodTimeline"`) {
+		t.Errorf("stdout has %d lines, want 3 PodTimelines: %q", n, out.String())
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("serve ended before it was stopped: %v", err)
+	default:
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve ended with %v after being stopped", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
