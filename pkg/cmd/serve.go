@@ -4,9 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/drainwatch/kubectl-drainwatch/pkg/serve"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
@@ -30,6 +36,7 @@ const serveExample = `  # In the cluster (or anywhere): every termination of eve
 func newCmdServe(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
 	var addr string
+	var le leaderElection
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Watch every termination of the cluster and export it: Prometheus metrics and JSON lines",
@@ -62,7 +69,10 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.serve(cmd.Context(), addr)
+			if le.enabled && o.Replay != "" {
+				return usageErr("--leader-elect is for a watch of the cluster: drop it with --replay")
+			}
+			return o.serve(cmd.Context(), addr, le)
 		},
 	}
 	f := cmd.Flags()
@@ -70,13 +80,17 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 	f.StringVar(&addr, "metrics-addr", DefaultMetricsAddr, "Address to serve /metrics, /healthz and /readyz on.")
 	f.StringVarP(&o.Selector, "selector", "l", "", "Only pods matching this label selector.")
 	f.StringVar(&o.Replay, "replay", "", "Export a recording instead of watching a cluster, then keep serving until stopped.")
+	f.BoolVar(&le.enabled, "leader-elect", false, "Run as one of several replicas: only the holder of a coordination.k8s.io Lease watches and exports; the others wait and take over when it goes.")
+	f.StringVar(&le.namespace, "leader-elect-namespace", "", "Namespace of the Lease; default $POD_NAMESPACE, else the kubeconfig's namespace.")
+	f.StringVar(&le.name, "leader-elect-lease", "kubectl-drainwatch", "Name of the Lease.")
 	o.budget.global = o.DrainBudget
 	f.Var(&o.budget, "drain-budget", "One duration for all Services, or svc/NAME=DURATION (repeatable); without it each Service gets the budget of its slowest traffic path.")
 	return cmd
 }
 
-// serve runs the pipeline into the exporters until ctx is done.
-func (o *Options) serve(ctx context.Context, addr string) error {
+// serve runs the pipeline into the exporters until ctx is done (with leader election, while
+// this replica holds the Lease).
+func (o *Options) serve(ctx context.Context, addr string, le leaderElection) error {
 	m := serve.NewMetrics()
 	o.onWatchError = m.WatchRestart
 	o.forget = true
@@ -95,13 +109,24 @@ func (o *Options) serve(ctx context.Context, addr string) error {
 		return usageErr("cannot serve on --metrics-addr %s: %v", addr, oneLine(err))
 	case <-listening:
 	}
-	src, err := o.source(ctx)
-	if err != nil {
+	export := func(ctx context.Context) error {
+		src, err := o.source(ctx)
+		if err != nil {
+			return err
+		}
+		m.Synced()
+		s := &serveSink{json: newJSONSink(o.Out, o.ErrOut), m: m, errOut: o}
+		_, err = o.pipeline(ctx, src, s)
 		return err
 	}
-	m.Synced()
-	s := &serveSink{json: newJSONSink(o.Out, o.ErrOut), m: m, errOut: o}
-	if _, err := o.pipeline(ctx, src, s); err != nil {
+	var err error
+	if le.enabled {
+		m.Synced() // a follower is ready: it serves its (empty) metrics and waits
+		err = o.whileLeader(ctx, le, export)
+	} else {
+		err = export(ctx)
+	}
+	if err != nil {
 		return err
 	}
 	if o.Replay != "" && ctx.Err() == nil {
@@ -137,4 +162,68 @@ func (s *serveSink) end(open []timeline.PodTimeline, _ timeline.Summary, _ timel
 		}
 	}
 	return nil
+}
+
+// leaderElection is serve's --leader-elect flags.
+type leaderElection struct {
+	enabled         bool
+	namespace, name string
+}
+
+// whileLeader runs export while this replica holds the Lease, and returns once it lost it or
+// ctx is done. A replica that loses the Lease stops exporting at once: the new holder starts
+// its own watch, so terminations it did not see from the start are joinedMidway.
+func (o *Options) whileLeader(ctx context.Context, le leaderElection, export func(context.Context) error) error {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return usageErr("cannot load the kubeconfig: %v; check --kubeconfig, --context or $KUBECONFIG", oneLine(err))
+	}
+	ns := firstNonEmpty(le.namespace, os.Getenv("POD_NAMESPACE"))
+	if ns == "" {
+		if ns, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil || ns == "" {
+			ns = "default"
+		}
+	}
+	id, err := os.Hostname()
+	if err != nil || id == "" {
+		id = fmt.Sprintf("drainwatch-%d", os.Getpid())
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: le.name},
+		Client: cs.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}
+	var exportErr error
+	fmt.Fprintf(o.ErrOut, "waiting for Lease %s/%s as %s\n", ns, le.name, id)
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: lock, ReleaseOnCancel: true,
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(ctx context.Context) {
+				fmt.Fprintf(o.ErrOut, "holding Lease %s/%s: watching and exporting\n", ns, le.name)
+				exportErr = export(ctx)
+			},
+			OnStoppedLeading: func() { fmt.Fprintf(o.ErrOut, "Lease %s/%s lost or released: stopped exporting\n", ns, le.name) },
+			OnNewLeader: func(holder string) {
+				if holder != id {
+					fmt.Fprintf(o.ErrOut, "Lease %s/%s held by %s\n", ns, le.name, textutil.Sanitize(holder))
+				}
+			},
+		},
+	})
+	if err != nil {
+		return usageErr("leader election: %v", oneLine(err))
+	}
+	elector.Run(ctx)
+	return exportErr
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
