@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"time"
@@ -192,22 +193,27 @@ func (o *Options) whileLeader(ctx context.Context, le leaderElection, export fun
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: le.name},
+	return runLeader(ctx, cs, ns, le.name, id, o.ErrOut, export)
+}
+
+// runLeader campaigns for the Lease ns/name as id and runs export while it holds it.
+func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string, log io.Writer, export func(context.Context) error) error {
+	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Client: cs.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}
 	var exportErr error
-	fmt.Fprintf(o.ErrOut, "waiting for Lease %s/%s as %s\n", ns, le.name, id)
+	fmt.Fprintf(log, "waiting for Lease %s/%s as %s\n", ns, name, id)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: lock, ReleaseOnCancel: true,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(ctx context.Context) {
-				fmt.Fprintf(o.ErrOut, "holding Lease %s/%s: watching and exporting\n", ns, le.name)
+				fmt.Fprintf(log, "holding Lease %s/%s: watching and exporting\n", ns, name)
 				exportErr = export(ctx)
 			},
-			OnStoppedLeading: func() { fmt.Fprintf(o.ErrOut, "Lease %s/%s lost or released: stopped exporting\n", ns, le.name) },
+			OnStoppedLeading: func() { fmt.Fprintf(log, "Lease %s/%s lost or released: stopped exporting\n", ns, name) },
 			OnNewLeader: func(holder string) {
 				if holder != id {
-					fmt.Fprintf(o.ErrOut, "Lease %s/%s held by %s\n", ns, le.name, textutil.Sanitize(holder))
+					fmt.Fprintf(log, "Lease %s/%s held by %s\n", ns, name, textutil.Sanitize(holder))
 				}
 			},
 		},

@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 // serve --replay exports a recording: /metrics counts its terminations by owner and verdict
@@ -78,5 +80,52 @@ func TestServeReplay(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// Two replicas, one Lease: only the holder exports; when it stops (releasing the Lease), the
+// other takes over.
+func TestLeaderElection(t *testing.T) {
+	cs := fake.NewClientset()
+	var exporting atomic.Int32
+	export := func(name string, started chan<- string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			exporting.Add(1)
+			started <- name
+			<-ctx.Done()
+			exporting.Add(-1)
+			return nil
+		}
+	}
+	started := make(chan string, 2)
+	ctxA, stopA := context.WithCancel(context.Background())
+	ctxB, stopB := context.WithCancel(context.Background())
+	defer stopB()
+	doneA := make(chan error, 1)
+	go func() { doneA <- runLeader(ctxA, cs, "drainwatch", "lease", "a", io.Discard, export("a", started)) }()
+	first := <-started
+	if first != "a" {
+		t.Fatalf("%s exports first, want a (it started alone)", first)
+	}
+	go func() { _ = runLeader(ctxB, cs, "drainwatch", "lease", "b", io.Discard, export("b", started)) }()
+	select {
+	case who := <-started:
+		t.Fatalf("%s exports while a holds the Lease", who)
+	case <-time.After(3 * time.Second):
+	}
+	if n := exporting.Load(); n != 1 {
+		t.Fatalf("%d replicas export, want 1", n)
+	}
+	stopA()
+	if err := <-doneA; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case who := <-started:
+		if who != "b" {
+			t.Fatalf("%s took over, want b", who)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("b did not take over after a released the Lease")
 	}
 }
