@@ -200,7 +200,9 @@ func (o *Options) whileLeader(ctx context.Context, le leaderElection, export fun
 func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string, log io.Writer, export func(context.Context) error) error {
 	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Client: cs.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}
-	var exportErr error
+	// OnStartedLeading runs in a goroutine Run does not wait for: it only hands over the
+	// leader's context, and export runs here.
+	leading := make(chan context.Context, 1)
 	fmt.Fprintf(log, "waiting for Lease %s/%s as %s\n", ns, name, id)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: lock, ReleaseOnCancel: true,
@@ -208,7 +210,7 @@ func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(ctx context.Context) {
 				fmt.Fprintf(log, "holding Lease %s/%s: watching and exporting\n", ns, name)
-				exportErr = export(ctx)
+				leading <- ctx
 			},
 			OnStoppedLeading: func() { fmt.Fprintf(log, "Lease %s/%s lost or released: stopped exporting\n", ns, name) },
 			OnNewLeader: func(holder string) {
@@ -221,8 +223,19 @@ func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string
 	if err != nil {
 		return usageErr("leader election: %v", oneLine(err))
 	}
-	elector.Run(ctx)
-	return exportErr
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		elector.Run(ctx)
+	}()
+	select {
+	case lctx := <-leading:
+		err := export(lctx) // until the Lease is lost or ctx is done
+		<-ran
+		return err
+	case <-ran:
+		return nil // stopped before ever holding the Lease
+	}
 }
 
 func firstNonEmpty(s ...string) string {
