@@ -110,8 +110,9 @@ func fullPod() *corev1.Pod {
 	}
 }
 
-func TestTrim(t *testing.T) {
-	slice := &discoveryv1.EndpointSlice{
+func fullSlice() *discoveryv1.EndpointSlice {
+	return &discoveryv1.EndpointSlice{
+		TypeMeta:    metav1.TypeMeta{Kind: "EndpointSlice", APIVersion: "discovery.k8s.io/v1"},
 		ObjectMeta:  fullMeta("front-x1"),
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints: []discoveryv1.Endpoint{{
@@ -123,6 +124,10 @@ func TestTrim(t *testing.T) {
 		}},
 		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080)}},
 	}
+}
+
+func TestTrim(t *testing.T) {
+	slice := fullSlice()
 	event := &corev1.Event{
 		ObjectMeta:          fullMeta("web-abc-1.18a2b3c4d5e6f708"),
 		InvolvedObject:      corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-abc-1", UID: "uid-x", FieldPath: "spec.containers{app}"},
