@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"maps"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -255,10 +256,8 @@ func trimPDB(p *policyv1.PodDisruptionBudget) *policyv1.PodDisruptionBudget {
 func unchanged(oldObj, newObj any) bool {
 	switch o := oldObj.(type) {
 	case *corev1.Pod:
-		if n, ok := newObj.(*corev1.Pod); ok && podStatusChanged(o, n) {
-			return false // most pod updates: decided without the reflective comparison
-		}
-		return sameExceptVersion(o, newObj)
+		n, ok := newObj.(*corev1.Pod)
+		return ok && !podStatusChanged(o, n) && samePod(o, n)
 	case *discoveryv1.EndpointSlice:
 		return sameExceptVersion(o, newObj)
 	case *corev1.Event:
@@ -285,6 +284,65 @@ func podStatusChanged(a, b *corev1.Pod) bool {
 		!a.DeletionTimestamp.Equal(b.DeletionTimestamp) ||
 		!slices.Equal(sa.Conditions, sb.Conditions) ||
 		!slices.EqualFunc(sa.ContainerStatuses, sb.ContainerStatuses, sameContainerState)
+}
+
+// samePod is sameExceptVersion for pods trimmed by trimPod, without reflection: a reflective
+// comparison of a pod costs several times its decoding, and pods are most of the updates.
+// It compares exactly the fields trimPod keeps (TestSamePodAgreesWithReflection checks that).
+func samePod(a, b *corev1.Pod) bool {
+	ma, mb := &a.ObjectMeta, &b.ObjectMeta
+	if ma.Name != mb.Name || ma.Namespace != mb.Namespace || ma.UID != mb.UID ||
+		!ma.CreationTimestamp.Equal(&mb.CreationTimestamp) || !ma.DeletionTimestamp.Equal(mb.DeletionTimestamp) ||
+		!ptrEqual(ma.DeletionGracePeriodSeconds, mb.DeletionGracePeriodSeconds) ||
+		!maps.Equal(ma.Labels, mb.Labels) || !maps.Equal(ma.Annotations, mb.Annotations) ||
+		!slices.Equal(ma.Finalizers, mb.Finalizers) || !slices.EqualFunc(ma.OwnerReferences, mb.OwnerReferences, sameOwnerRef) {
+		return false
+	}
+	sa, sb := &a.Spec, &b.Spec
+	if sa.NodeName != sb.NodeName || sa.HostPID != sb.HostPID ||
+		!ptrEqual(sa.TerminationGracePeriodSeconds, sb.TerminationGracePeriodSeconds) ||
+		!ptrEqual(sa.ShareProcessNamespace, sb.ShareProcessNamespace) ||
+		!slices.EqualFunc(sa.InitContainers, sb.InitContainers, sameContainer) ||
+		!slices.EqualFunc(sa.Containers, sb.Containers, sameContainer) {
+		return false
+	}
+	ta, tb := &a.Status, &b.Status
+	return ta.Phase == tb.Phase && ta.Reason == tb.Reason && ta.Message == tb.Message && ta.PodIP == tb.PodIP &&
+		slices.Equal(ta.Conditions, tb.Conditions) &&
+		slices.EqualFunc(ta.InitContainerStatuses, tb.InitContainerStatuses, sameStatus) &&
+		slices.EqualFunc(ta.ContainerStatuses, tb.ContainerStatuses, sameStatus) &&
+		a.TypeMeta == b.TypeMeta
+}
+
+func sameOwnerRef(a, b metav1.OwnerReference) bool {
+	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+		ptrEqual(a.Controller, b.Controller) && ptrEqual(a.BlockOwnerDeletion, b.BlockOwnerDeletion)
+}
+
+// sameContainer compares the fields trimContainers keeps.
+func sameContainer(a, b corev1.Container) bool {
+	if a.Name != b.Name || !slices.Equal(a.Command, b.Command) || !slices.Equal(a.Args, b.Args) ||
+		!ptrEqual(a.RestartPolicy, b.RestartPolicy) || (a.Lifecycle == nil) != (b.Lifecycle == nil) ||
+		(a.ReadinessProbe == nil) != (b.ReadinessProbe == nil) {
+		return false
+	}
+	if a.ReadinessProbe != nil && (a.ReadinessProbe.PeriodSeconds != b.ReadinessProbe.PeriodSeconds ||
+		a.ReadinessProbe.FailureThreshold != b.ReadinessProbe.FailureThreshold) {
+		return false
+	}
+	// The preStop handler is small and rarely both set and different.
+	return a.Lifecycle == nil || equality.Semantic.DeepEqual(a.Lifecycle.PreStop, b.Lifecycle.PreStop)
+}
+
+// sameStatus compares the fields trimStatuses keeps.
+func sameStatus(a, b corev1.ContainerStatus) bool {
+	return a.Name == b.Name && a.Ready == b.Ready && ptrEqual(a.State.Waiting, b.State.Waiting) &&
+		ptrEqual(a.State.Running, b.State.Running) && ptrEqual(a.State.Terminated, b.State.Terminated)
+}
+
+// ptrEqual: both nil, or pointing to equal values.
+func ptrEqual[T comparable](a, b *T) bool {
+	return a == b || a != nil && b != nil && *a == *b
 }
 
 // sameContainerState compares readiness and which state a container is in.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -298,5 +300,79 @@ func TestPodStatusChanged(t *testing.T) {
 		if !podStatusChanged(a, b) {
 			t.Errorf("a %s change not seen by the quick check", name)
 		}
+	}
+}
+
+// TestSamePodAgreesWithReflection changes every field of a full pod, one at a time, and checks
+// that samePod and the reflective comparison agree on the trimmed pods: samePod cannot miss a
+// field trimPod keeps.
+func TestSamePodAgreesWithReflection(t *testing.T) {
+	base := bigPod()
+	muts := map[string]func(reflect.Value){}
+	mutations(reflect.ValueOf(base).Elem(), func(r reflect.Value) reflect.Value { return r }, "pod", muts)
+	kept := 0
+	for name, mutate := range muts {
+		p := base.DeepCopy()
+		mutate(reflect.ValueOf(p).Elem())
+		a, b := trimPod(base), trimPod(p)
+		want := sameExceptVersion(a, b)
+		if got := samePod(a, b); got != want {
+			t.Errorf("%s changed: samePod says same=%v, the reflective comparison %v", name, got, want)
+		}
+		if !want {
+			kept++
+		}
+	}
+	if kept < 40 {
+		t.Errorf("only %d of %d changes reach the trimmed pod: the fixture is too thin", kept, len(muts))
+	}
+}
+
+// mutations adds to out, for every field under v (v is get(root) for the root passed in), a
+// function that changes that field of another root.
+func mutations(v reflect.Value, get func(reflect.Value) reflect.Value, name string, out map[string]func(reflect.Value)) {
+	leaf := func(f func(reflect.Value)) { out[name] = func(r reflect.Value) { f(get(r)) } }
+	if v.Type() == reflect.TypeFor[metav1.Time]() {
+		leaf(func(x reflect.Value) { x.Set(reflect.ValueOf(metav1.NewTime(x.Interface().(metav1.Time).Add(time.Second)))) })
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				mutations(v.Field(i), func(r reflect.Value) reflect.Value { return get(r).Field(i) }, name+"."+f.Name, out)
+			}
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			leaf(func(x reflect.Value) { x.Set(reflect.New(x.Type().Elem())) })
+			return
+		}
+		mutations(v.Elem(), func(r reflect.Value) reflect.Value { return get(r).Elem() }, name, out)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			leaf(func(x reflect.Value) { x.SetBytes(append(x.Bytes(), 'x')) })
+			return
+		}
+		out[name+"+"] = func(r reflect.Value) { x := get(r); x.Set(reflect.Append(x, reflect.Zero(x.Type().Elem()))) }
+		for i := range v.Len() {
+			mutations(v.Index(i), func(r reflect.Value) reflect.Value { return get(r).Index(i) }, fmt.Sprintf("%s[%d]", name, i), out)
+		}
+	case reflect.Map:
+		leaf(func(x reflect.Value) {
+			if x.IsNil() {
+				x.Set(reflect.MakeMap(x.Type()))
+			}
+			x.SetMapIndex(reflect.ValueOf("added").Convert(x.Type().Key()), reflect.Zero(x.Type().Elem()))
+		})
+		for _, k := range v.MapKeys() {
+			out[fmt.Sprintf("%s[%v]", name, k)] = func(r reflect.Value) { get(r).SetMapIndex(k, reflect.Zero(v.Type().Elem())) }
+		}
+	case reflect.String:
+		leaf(func(x reflect.Value) { x.SetString(x.String() + "x") })
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		leaf(func(x reflect.Value) { x.SetInt(x.Int() + 1) })
+	case reflect.Bool:
+		leaf(func(x reflect.Value) { x.SetBool(!x.Bool()) })
 	}
 }

@@ -228,3 +228,17 @@ func BenchmarkDecodePodWatchEvent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnchangedPod compares a cached pod with an update that changes nothing the timeline
+// reads (a relist, or only dropped fields changed): the full comparison.
+func BenchmarkUnchangedPod(b *testing.B) {
+	old, _ := trim(bigPod())
+	upd, _ := trim(bigPod())
+	upd.(*corev1.Pod).ResourceVersion = "43"
+	b.ReportAllocs()
+	for b.Loop() {
+		if !unchanged(old, upd) {
+			b.Fatal("counted as changed")
+		}
+	}
+}
