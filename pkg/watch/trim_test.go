@@ -333,7 +333,9 @@ func TestSamePodAgreesWithReflection(t *testing.T) {
 func mutations(v reflect.Value, get func(reflect.Value) reflect.Value, name string, out map[string]func(reflect.Value)) {
 	leaf := func(f func(reflect.Value)) { out[name] = func(r reflect.Value) { f(get(r)) } }
 	if v.Type() == reflect.TypeFor[metav1.Time]() {
-		leaf(func(x reflect.Value) { x.Set(reflect.ValueOf(metav1.NewTime(x.Interface().(metav1.Time).Add(time.Second)))) })
+		leaf(func(x reflect.Value) {
+			x.Set(reflect.ValueOf(metav1.NewTime(x.Interface().(metav1.Time).Add(time.Second))))
+		})
 		return
 	}
 	switch v.Kind() {
