@@ -47,12 +47,22 @@ var (
 	// addressType (trimSlice).
 	wireSlice = shape{1: wireMeta, 2: {1: keep, 2: keep, 4: keep, 6: keep}, 4: keep}
 
+	// ReplicaSet and Deployment: metadata and spec.replicas, without the pod template; all of a
+	// Deployment's status (trimReplicaSet, trimDeployment). They change with every pod of a
+	// rollout.
+	wireReplicaSet = shape{1: wireMeta, 2: {1: keep}}
+	wireDeployment = shape{1: wireMeta, 2: {1: keep}, 3: keep}
+
 	// wireKinds are the kinds trimmed, with their lists (ListMeta and items).
 	wireKinds = map[string]shape{
 		"Pod":               wirePod,
 		"PodList":           {1: keep, 2: wirePod},
 		"EndpointSlice":     wireSlice,
 		"EndpointSliceList": {1: keep, 2: wireSlice},
+		"ReplicaSet":        wireReplicaSet,
+		"ReplicaSetList":    {1: keep, 2: wireReplicaSet},
+		"Deployment":        wireDeployment,
+		"DeploymentList":    {1: keep, 2: wireDeployment},
 	}
 )
 
@@ -60,15 +70,15 @@ var (
 var protobufMagic = []byte("k8s\x00")
 
 // filterMessage appends b, a message of shape s, to out without the fields s does not keep.
-func filterMessage(out, b []byte, s shape) ([]byte, error) {
+func filterMessage(out, b []byte, s shape) ([]byte, bool) {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return nil, protowire.ParseError(n)
+			return out, false
 		}
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
-			return nil, protowire.ParseError(m)
+			return out, false
 		}
 		field := b[:n+m]
 		b = b[n+m:]
@@ -78,79 +88,92 @@ func filterMessage(out, b []byte, s shape) ([]byte, error) {
 		case sub == nil || typ != protowire.BytesType:
 			out = append(out, field...)
 		default:
-			// The embedded message is filtered in place at the end of out, then its length
-			// is put in front of it: no buffer per message.
 			v, _ := protowire.ConsumeBytes(field[n:])
 			out = protowire.AppendTag(out, num, protowire.BytesType)
 			start := len(out)
-			var err error
-			if out, err = filterMessage(out, v, sub); err != nil {
-				return nil, err
+			var ok bool
+			if out, ok = filterMessage(out, v, sub); !ok {
+				return out, false
 			}
-			size := uint64(len(out) - start)
-			w := protowire.SizeVarint(size)
-			out = append(out, make([]byte, w)...)
-			copy(out[start+w:], out[start:len(out)-w])
-			protowire.AppendVarint(out[start:start], size)
+			out = prefixLength(out, start)
 		}
 	}
-	return out, nil
+	return out, true
 }
 
-// filterObject trims an object in the protobuf envelope (magic, then runtime.Unknown: typeMeta
-// 1 with kind 2, raw 2, contentEncoding 3). It returns b itself when there is nothing to trim.
-func filterObject(b []byte) []byte {
+// prefixLength puts the varint length of out[start:] in front of it. Embedded messages are
+// written in place at the end of the one buffer and get their length afterwards: no buffer per
+// message.
+func prefixLength(out []byte, start int) []byte {
+	size := uint64(len(out) - start)
+	w := protowire.SizeVarint(size)
+	out = append(out, make([]byte, w)...)
+	copy(out[start+w:], out[start:len(out)-w])
+	protowire.AppendVarint(out[start:start], size)
+	return out
+}
+
+// envelope returns the shape for an object in the protobuf envelope (magic, then
+// runtime.Unknown: typeMeta 1 with kind 2, raw 2, contentEncoding 3), nil when it is not one
+// trimWire trims.
+func envelope(b []byte) shape {
 	if !bytes.HasPrefix(b, protobufMagic) {
-		return b
+		return nil
 	}
-	env := b[len(protobufMagic):]
 	var s shape
-	var raw []byte
-	for rest := env; len(rest) > 0; {
+	for rest := b[len(protobufMagic):]; len(rest) > 0; {
 		num, typ, n := protowire.ConsumeTag(rest)
 		if n < 0 {
-			return b
+			return nil
 		}
 		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
 		if m < 0 {
-			return b
+			return nil
 		}
-		v, _ := protowire.ConsumeBytes(rest[n : n+m])
-		switch {
-		case typ != protowire.BytesType:
-		case num == 1:
-			s = wireKinds[string(stringField(v, 2))]
-		case num == 2:
-			raw = v
-		case num == 3 && len(v) > 0:
-			return b // an encoded (e.g. compressed) object: not ours to read
+		if typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(rest[n : n+m])
+			switch {
+			case num == 1:
+				s = wireKinds[string(bytesField(v, 2))]
+			case num == 3 && len(v) > 0:
+				return nil // an encoded (e.g. compressed) object: not ours to read
+			}
 		}
 		rest = rest[n+m:]
 	}
-	if s == nil || raw == nil {
-		return b
+	return s
+}
+
+// filterObject appends b, an object in the protobuf envelope, trimmed to out. It reports false
+// (and out is to be discarded) when b is not an object it trims.
+func filterObject(out, b []byte) ([]byte, bool) {
+	s := envelope(b)
+	if s == nil {
+		return out, false
 	}
-	trimmed, err := filterMessage(nil, raw, s)
-	if err != nil {
-		return b
-	}
-	out := append(make([]byte, 0, len(b)-len(raw)+len(trimmed)), protobufMagic...)
-	for rest := env; len(rest) > 0; {
+	out = append(out, protobufMagic...)
+	for rest := b[len(protobufMagic):]; len(rest) > 0; {
 		num, typ, n := protowire.ConsumeTag(rest)
-		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
+		m := protowire.ConsumeFieldValue(num, typ, rest[n:]) // envelope checked both
 		if num == 2 && typ == protowire.BytesType {
+			raw, _ := protowire.ConsumeBytes(rest[n : n+m])
 			out = protowire.AppendTag(out, 2, protowire.BytesType)
-			out = protowire.AppendBytes(out, trimmed)
+			start := len(out)
+			var ok bool
+			if out, ok = filterMessage(out, raw, s); !ok {
+				return out, false
+			}
+			out = prefixLength(out, start)
 		} else {
 			out = append(out, rest[:n+m]...)
 		}
 		rest = rest[n+m:]
 	}
-	return out
+	return out, true
 }
 
-// stringField returns the first length-delimited field num of message b (nil if none).
-func stringField(b []byte, num protowire.Number) []byte {
+// bytesField returns the first length-delimited field num of message b (nil if none).
+func bytesField(b []byte, num protowire.Number) []byte {
 	for len(b) > 0 {
 		n, typ, l := protowire.ConsumeTag(b)
 		if l < 0 {
@@ -169,37 +192,40 @@ func stringField(b []byte, num protowire.Number) []byte {
 	return nil
 }
 
-// filterEvent trims the object of one watch event (metav1.WatchEvent: type 1, object 2, a
-// runtime.RawExtension whose raw 1 is the object in its envelope). It returns b itself when
-// there is nothing to trim.
-func filterEvent(b []byte) []byte {
-	obj := stringField(b, 2)
-	raw := stringField(obj, 1)
-	trimmed := filterObject(raw)
-	if len(trimmed) == len(raw) {
-		return b
+// filterEvent appends b, one watch event (metav1.WatchEvent: type 1, object 2, a
+// runtime.RawExtension whose raw 1 is the object in its envelope), to out with its object
+// trimmed. It reports false (and out is to be discarded) when there is nothing to trim.
+func filterEvent(out, b []byte) ([]byte, bool) {
+	if envelope(bytesField(bytesField(b, 2), 1)) == nil {
+		return out, false // checked first: most of what is not trimmed is not even parsed
 	}
-	var out []byte
 	for rest := b; len(rest) > 0; {
 		num, typ, n := protowire.ConsumeTag(rest)
 		if n < 0 {
-			return b
+			return out, false
 		}
 		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
 		if m < 0 {
-			return b
+			return out, false
 		}
 		if num == 2 && typ == protowire.BytesType {
-			ext := protowire.AppendTag(nil, 1, protowire.BytesType)
-			ext = protowire.AppendBytes(ext, trimmed)
+			ext, _ := protowire.ConsumeBytes(rest[n : n+m])
+			raw := bytesField(ext, 1)
 			out = protowire.AppendTag(out, 2, protowire.BytesType)
-			out = protowire.AppendBytes(out, ext)
+			start := len(out)
+			out = protowire.AppendTag(out, 1, protowire.BytesType)
+			inner := len(out)
+			var ok bool
+			if out, ok = filterObject(out, raw); !ok {
+				return out, false
+			}
+			out = prefixLength(prefixLength(out, inner), start)
 		} else {
 			out = append(out, rest[:n+m]...)
 		}
 		rest = rest[n+m:]
 	}
-	return out
+	return out, true
 }
 
 // maxWireFrame bounds the watch frames trimWire reads whole; a larger one passes untouched.
@@ -210,7 +236,7 @@ const maxWireFrame = 16 << 20
 type frameReader struct {
 	body    io.ReadCloser
 	frame   []byte // the frame as read
-	out     []byte // the trimmed frame with its length
+	out     []byte // the trimmed frame after its length
 	pending []byte // what the decoder has not read of out yet
 	passing int    // bytes of an oversized frame still to pass through untouched
 }
@@ -242,10 +268,12 @@ func (f *frameReader) Read(p []byte) (int, error) {
 			}
 			return 0, err
 		}
-		ev := filterEvent(f.frame)
-		f.out = binary.BigEndian.AppendUint32(f.out[:0], uint32(len(ev)))
-		f.out = append(f.out, ev...)
-		f.pending = f.out
+		out, ok := filterEvent(append(f.out[:0], hdr[:]...), f.frame)
+		if !ok {
+			out = append(out[:len(hdr)], f.frame...)
+		}
+		binary.BigEndian.PutUint32(out, uint32(len(out)-len(hdr)))
+		f.out, f.pending = out, out
 	}
 	n := copy(p, f.pending)
 	f.pending = f.pending[n:]
@@ -254,7 +282,7 @@ func (f *frameReader) Read(p []byte) (int, error) {
 
 func (f *frameReader) Close() error { return f.body.Close() }
 
-// trimWire is a rest.Config WrapTransport that trims pods and EndpointSlices in protobuf
+// trimWire is a rest.Config WrapTransport that trims the objects of wireKinds in protobuf
 // responses to GET requests: watch streams frame by frame, lists whole (client-go reads a list
 // whole anyway).
 func trimWire(rt http.RoundTripper) http.RoundTripper {
@@ -276,7 +304,10 @@ func trimWire(rt http.RoundTripper) http.RoundTripper {
 			if err != nil {
 				return nil, fmt.Errorf("reading the response: %w", err)
 			}
-			resp.Body = io.NopCloser(bytes.NewReader(filterObject(b)))
+			if out, ok := filterObject(make([]byte, 0, len(b)), b); ok {
+				b = out
+			}
+			resp.Body = io.NopCloser(bytes.NewReader(b))
 		default:
 			return resp, nil
 		}
