@@ -25,8 +25,9 @@ const (
 
 // trim is the informer transform: it rebuilds each object from an allowlist of the fields the
 // timeline reads, so managedFields, images, env, volumes and node images never reach the cache.
-// Rebuilding (instead of clearing known-big fields) keeps new API fields out too. It is
-// idempotent, as client-go asks of transforms, and passes through anything it does not know
+// Rebuilding (instead of clearing known-big fields) keeps new API fields out too. Pods and
+// EndpointSlices, the bulk, are rebuilt in place; other kinds are copied. It is idempotent, as
+// client-go asks of transforms, and passes through anything it does not know
 // (tombstones are never given to it, but a transform must not fail on them either).
 func trim(obj any) (any, error) {
 	switch o := obj.(type) {
@@ -74,8 +75,10 @@ func trimMeta(m metav1.ObjectMeta, keepAnnotations ...string) metav1.ObjectMeta 
 	return out
 }
 
+// trimPod rebuilds the pod in place: pods are most of what the informers decode, and the object
+// client-go hands the transform is its own fresh copy (client-go allows mutating it).
 func trimPod(p *corev1.Pod) *corev1.Pod {
-	return &corev1.Pod{
+	*p = corev1.Pod{
 		ObjectMeta: trimMeta(p.ObjectMeta, annotationMirror),
 		Spec: corev1.PodSpec{
 			NodeName:                      p.Spec.NodeName,
@@ -96,13 +99,14 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			ContainerStatuses:     trimStatuses(p.Status.ContainerStatuses),
 		},
 	}
+	return p
 }
 
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	if cs == nil {
 		return nil
 	}
-	out := make([]corev1.Container, len(cs))
+	out := cs // in place, as trimPod
 	for i, c := range cs {
 		out[i] = corev1.Container{
 			Name:          c.Name,
@@ -127,30 +131,29 @@ func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
 	if ss == nil {
 		return nil
 	}
-	out := make([]corev1.ContainerStatus, len(ss))
+	out := ss // in place, as trimPod
 	for i, s := range ss {
 		out[i] = corev1.ContainerStatus{Name: s.Name, Ready: s.Ready, State: s.State}
 	}
 	return out
 }
 
+// trimSlice rebuilds the EndpointSlice in place, as trimPod.
 func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
-	out := &discoveryv1.EndpointSlice{
-		ObjectMeta:  trimMeta(s.ObjectMeta),
-		AddressType: s.AddressType,
-	}
-	if s.Endpoints != nil {
-		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
-		for i, e := range s.Endpoints {
-			out.Endpoints[i] = discoveryv1.Endpoint{
-				Addresses:  e.Addresses,
-				Conditions: e.Conditions,
-				TargetRef:  e.TargetRef,
-				NodeName:   e.NodeName,
-			}
+	for i, e := range s.Endpoints {
+		s.Endpoints[i] = discoveryv1.Endpoint{
+			Addresses:  e.Addresses,
+			Conditions: e.Conditions,
+			TargetRef:  e.TargetRef,
+			NodeName:   e.NodeName,
 		}
 	}
-	return out
+	*s = discoveryv1.EndpointSlice{
+		ObjectMeta:  trimMeta(s.ObjectMeta),
+		AddressType: s.AddressType,
+		Endpoints:   s.Endpoints,
+	}
+	return s
 }
 
 func trimEvent(e *corev1.Event) *corev1.Event {
