@@ -199,7 +199,10 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	tl := e.build(p, true)
 	if m := tl.Measured; m != nil && m.AfterSIGTERMSeconds != nil && !m.AfterSIGTERMAtLeast && p.term.mainExitedZero() {
 		k := ownerKey(&tl)
-		e.peers[k] = append(e.peers[k], *m.AfterSIGTERMSeconds)
+		// Kept sorted: every later finding of the owner reads their p95.
+		v := *m.AfterSIGTERMSeconds
+		i, _ := slices.BinarySearch(e.peers[k], v)
+		e.peers[k] = slices.Insert(e.peers[k], i, v)
 	}
 	e.done[p.uid] = len(e.finish)
 	e.finish = append(e.finish, tl)
