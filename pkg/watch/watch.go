@@ -263,7 +263,7 @@ func (w *Watcher) informers(acc *access) []*informer {
 		infs = append(infs, in)
 	}
 
-	f := newFactory(listThenWatch{w.client}, t.Pods)
+	f := factory(t.Pods)
 	add("pods", f, f.Core().V1().Pods().Informer())
 	if acc.allowed("events") {
 		// One informer per reason the timeline reads, so the API server drops the Events that
@@ -298,14 +298,13 @@ func (w *Watcher) informers(acc *access) []*informer {
 	return infs
 }
 
-// listThenWatch makes the pod and Events informers list and then watch, rather than stream
-// their initial list over a watch (client-go's watch-list, which the other informers keep). A
-// streamed list ends only with a bookmark from the API server, and under load that bookmark
-// comes seconds late for a watch as selective as Events with one reason: during a 5,000-pod
-// rollout drainwatch took 6.8–15.6 s to sync with watch-list everywhere and 4.1–6.8 s without
-// it for Events. For pods a list is faster too (a streamed list is delivered only once it has
-// ended), and since pods are trimmed on the wire (trimWire) a list costs no more CPU than the
-// stream.
+// listThenWatch makes the Events informers list and then watch, rather than stream their
+// initial list over a watch (client-go's watch-list, which the other informers keep). A streamed
+// list ends only with a bookmark from the API server, and under load that bookmark comes seconds
+// late for a watch as selective as Events with one reason: during a 5,000-pod rollout
+// drainwatch took 6.8–15.6 s to sync with watch-list everywhere and 4.1–6.8 s without it for
+// Events. (Without it for pods too, start-up was faster still, but the pod informer then cost
+// more CPU over a rollout.)
 type listThenWatch struct{ kubernetes.Interface }
 
 func (listThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
