@@ -5,8 +5,9 @@
 # For each Deployment size it rolls out a Deployment behind a Service in a namespace that also
 # holds unrelated pods and a steady stream of unrelated Events, and measures side by side:
 #   drainwatch      kubectl-drainwatch deploy/web --json --until-done (built from this tree)
-#   informer        the floor: bench/informer, plain informers on the namespace, no-op handlers
-#   informer-scoped the same with drainwatch's server-side selectors
+#   informer-scoped the floor: bench/informer with drainwatch's server-side selectors and no-op
+#                   handlers; the ratios and targets are taken against it
+#   informer        the same on the whole namespace, as a plain informer would watch
 #   kubectl         kubectl get pods -w -o json, for reference
 # and writes bench/results.json and bench/results.md (see bench/README.md for the method).
 #
@@ -108,7 +109,7 @@ for p in $ETCD_PORT $ETCD_PEER_PORT $API_PORT $KCM_PORT $SCHED_PORT $KWOK_PORT; 
   fi
 done
 ((${#STATE} <= 60)) || die "DRAINWATCH_BENCH_DIR is too long"
-mkdir -p "$STATE"/{pids,cmd,logs,pki,bin,runs}
+mkdir -p "$STATE"/{pids,cmd,logs,pki,bin,runs} "$(dirname "$RESULTS")"
 touch "$BENCH_MARKER"
 trap cleanup EXIT
 trap 'exit 130' INT TERM

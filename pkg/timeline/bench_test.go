@@ -3,6 +3,7 @@ package timeline
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,4 +136,20 @@ func BenchmarkRetainedPerTimeline(b *testing.B) {
 		runtime.KeepAlive(e)
 	}
 	b.ReportMetric(per, "B-retained/timeline")
+}
+
+// BenchmarkPeerShutdown sizes a finding from the exit times of 5,000 other pods of the owner,
+// as each finding late in a 5,000-pod rollout does.
+func BenchmarkPeerShutdown(b *testing.B) {
+	e := New(Config{})
+	tl := &PodTimeline{Namespace: "shop", Name: "web-5d4f-00001", Owner: &Owner{Kind: "ReplicaSet", Name: "web-5d4f"}}
+	for i := range 5000 {
+		v := float64((i*7919)%5000) / 1000
+		i, _ := slices.BinarySearch(e.peers[ownerKey(tl)], v)
+		e.peers[ownerKey(tl)] = slices.Insert(e.peers[ownerKey(tl)], i, v)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.peerShutdown(&need{}, tl, &Finding{})
+	}
 }

@@ -284,7 +284,7 @@ func (e *Engine) peerShutdown(n *need, tl *PodTimeline, f *Finding) int {
 	if len(peers) == 0 {
 		return 0
 	}
-	p95 := StatsOf(peers).P95
+	p95 := statsOfSorted(peers).P95
 	f.Basis = append(f.Basis, fmt.Sprintf("%d other pod(s) of %s exited 0 after SIGTERM: p95 %.1fs", len(peers), ownerText(tl), p95))
 	if !n.atLeast || p95 > n.afterSIGTERM {
 		n.afterSIGTERM, n.atLeast = math.Max(p95, n.afterSIGTERM), false

@@ -153,6 +153,14 @@ func StatsOf(values []float64) Stats {
 	}
 	v := slices.Clone(values)
 	sort.Float64s(v)
+	return statsOfSorted(v)
+}
+
+// statsOfSorted is StatsOf for values already in ascending order.
+func statsOfSorted(v []float64) Stats {
+	if len(v) == 0 {
+		return Stats{}
+	}
 	rank := func(p float64) float64 {
 		i := int(math.Ceil(p*float64(len(v)))) - 1
 		return v[max(0, min(i, len(v)-1))]

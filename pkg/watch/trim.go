@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -25,8 +26,9 @@ const (
 
 // trim is the informer transform: it rebuilds each object from an allowlist of the fields the
 // timeline reads, so managedFields, images, env, volumes and node images never reach the cache.
-// Rebuilding (instead of clearing known-big fields) keeps new API fields out too. It is
-// idempotent, as client-go asks of transforms, and passes through anything it does not know
+// Rebuilding (instead of clearing known-big fields) keeps new API fields out too. Pods and
+// EndpointSlices, the bulk, are rebuilt in place; other kinds are copied. It is idempotent, as
+// client-go asks of transforms, and passes through anything it does not know
 // (tombstones are never given to it, but a transform must not fail on them either).
 func trim(obj any) (any, error) {
 	switch o := obj.(type) {
@@ -74,8 +76,10 @@ func trimMeta(m metav1.ObjectMeta, keepAnnotations ...string) metav1.ObjectMeta 
 	return out
 }
 
+// trimPod rebuilds the pod in place: pods are most of what the informers decode, and the object
+// client-go hands the transform is its own fresh copy (client-go allows mutating it).
 func trimPod(p *corev1.Pod) *corev1.Pod {
-	return &corev1.Pod{
+	*p = corev1.Pod{
 		ObjectMeta: trimMeta(p.ObjectMeta, annotationMirror),
 		Spec: corev1.PodSpec{
 			NodeName:                      p.Spec.NodeName,
@@ -98,13 +102,14 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			ContainerStatuses:     trimStatuses(p.Status.ContainerStatuses),
 		},
 	}
+	return p
 }
 
 func trimContainers(cs []corev1.Container) []corev1.Container {
 	if cs == nil {
 		return nil
 	}
-	out := make([]corev1.Container, len(cs))
+	out := cs // in place, as trimPod
 	for i, c := range cs {
 		out[i] = corev1.Container{
 			Name:          c.Name,
@@ -129,30 +134,29 @@ func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
 	if ss == nil {
 		return nil
 	}
-	out := make([]corev1.ContainerStatus, len(ss))
+	out := ss // in place, as trimPod
 	for i, s := range ss {
 		out[i] = corev1.ContainerStatus{Name: s.Name, Ready: s.Ready, State: s.State}
 	}
 	return out
 }
 
+// trimSlice rebuilds the EndpointSlice in place, as trimPod.
 func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
-	out := &discoveryv1.EndpointSlice{
-		ObjectMeta:  trimMeta(s.ObjectMeta),
-		AddressType: s.AddressType,
-	}
-	if s.Endpoints != nil {
-		out.Endpoints = make([]discoveryv1.Endpoint, len(s.Endpoints))
-		for i, e := range s.Endpoints {
-			out.Endpoints[i] = discoveryv1.Endpoint{
-				Addresses:  e.Addresses,
-				Conditions: e.Conditions,
-				TargetRef:  e.TargetRef,
-				NodeName:   e.NodeName,
-			}
+	for i, e := range s.Endpoints {
+		s.Endpoints[i] = discoveryv1.Endpoint{
+			Addresses:  e.Addresses,
+			Conditions: e.Conditions,
+			TargetRef:  e.TargetRef,
+			NodeName:   e.NodeName,
 		}
 	}
-	return out
+	*s = discoveryv1.EndpointSlice{
+		ObjectMeta:  trimMeta(s.ObjectMeta),
+		AddressType: s.AddressType,
+		Endpoints:   s.Endpoints,
+	}
+	return s
 }
 
 func trimEvent(e *corev1.Event) *corev1.Event {
@@ -279,10 +283,8 @@ func managersOf(mfs []metav1.ManagedFieldsEntry, field string) []metav1.ManagedF
 func unchanged(oldObj, newObj any) bool {
 	switch o := oldObj.(type) {
 	case *corev1.Pod:
-		if n, ok := newObj.(*corev1.Pod); ok && podStatusChanged(o, n) {
-			return false // most pod updates: decided without the reflective comparison
-		}
-		return sameExceptVersion(o, newObj)
+		n, ok := newObj.(*corev1.Pod)
+		return ok && !podStatusChanged(o, n) && samePod(o, n)
 	case *discoveryv1.EndpointSlice:
 		return sameExceptVersion(o, newObj)
 	case *corev1.Event:
@@ -309,6 +311,66 @@ func podStatusChanged(a, b *corev1.Pod) bool {
 		!a.DeletionTimestamp.Equal(b.DeletionTimestamp) ||
 		!slices.Equal(sa.Conditions, sb.Conditions) ||
 		!slices.EqualFunc(sa.ContainerStatuses, sb.ContainerStatuses, sameContainerState)
+}
+
+// samePod is sameExceptVersion for pods trimmed by trimPod, without reflection: a reflective
+// comparison of a pod costs several times its decoding, and pods are most of the updates.
+// It compares exactly the fields trimPod keeps (TestSamePodAgreesWithReflection checks that).
+func samePod(a, b *corev1.Pod) bool {
+	ma, mb := &a.ObjectMeta, &b.ObjectMeta
+	if ma.Name != mb.Name || ma.Namespace != mb.Namespace || ma.UID != mb.UID ||
+		!ma.CreationTimestamp.Equal(&mb.CreationTimestamp) || !ma.DeletionTimestamp.Equal(mb.DeletionTimestamp) ||
+		!ptrEqual(ma.DeletionGracePeriodSeconds, mb.DeletionGracePeriodSeconds) ||
+		!maps.Equal(ma.Labels, mb.Labels) || !maps.Equal(ma.Annotations, mb.Annotations) ||
+		!slices.Equal(ma.Finalizers, mb.Finalizers) || !slices.EqualFunc(ma.OwnerReferences, mb.OwnerReferences, sameOwnerRef) {
+		return false
+	}
+	sa, sb := &a.Spec, &b.Spec
+	if sa.NodeName != sb.NodeName || sa.HostPID != sb.HostPID ||
+		!ptrEqual(sa.TerminationGracePeriodSeconds, sb.TerminationGracePeriodSeconds) ||
+		!ptrEqual(sa.ShareProcessNamespace, sb.ShareProcessNamespace) ||
+		!slices.Equal(sa.ReadinessGates, sb.ReadinessGates) ||
+		!slices.EqualFunc(sa.InitContainers, sb.InitContainers, sameContainer) ||
+		!slices.EqualFunc(sa.Containers, sb.Containers, sameContainer) {
+		return false
+	}
+	ta, tb := &a.Status, &b.Status
+	return ta.Phase == tb.Phase && ta.Reason == tb.Reason && ta.Message == tb.Message && ta.PodIP == tb.PodIP &&
+		slices.Equal(ta.Conditions, tb.Conditions) &&
+		slices.EqualFunc(ta.InitContainerStatuses, tb.InitContainerStatuses, sameStatus) &&
+		slices.EqualFunc(ta.ContainerStatuses, tb.ContainerStatuses, sameStatus) &&
+		a.TypeMeta == b.TypeMeta
+}
+
+func sameOwnerRef(a, b metav1.OwnerReference) bool {
+	return a.APIVersion == b.APIVersion && a.Kind == b.Kind && a.Name == b.Name && a.UID == b.UID &&
+		ptrEqual(a.Controller, b.Controller) && ptrEqual(a.BlockOwnerDeletion, b.BlockOwnerDeletion)
+}
+
+// sameContainer compares the fields trimContainers keeps.
+func sameContainer(a, b corev1.Container) bool {
+	if a.Name != b.Name || !slices.Equal(a.Command, b.Command) || !slices.Equal(a.Args, b.Args) ||
+		!ptrEqual(a.RestartPolicy, b.RestartPolicy) || (a.Lifecycle == nil) != (b.Lifecycle == nil) ||
+		(a.ReadinessProbe == nil) != (b.ReadinessProbe == nil) {
+		return false
+	}
+	if a.ReadinessProbe != nil && (a.ReadinessProbe.PeriodSeconds != b.ReadinessProbe.PeriodSeconds ||
+		a.ReadinessProbe.FailureThreshold != b.ReadinessProbe.FailureThreshold) {
+		return false
+	}
+	// The preStop handler is small and rarely both set and different.
+	return a.Lifecycle == nil || equality.Semantic.DeepEqual(a.Lifecycle.PreStop, b.Lifecycle.PreStop)
+}
+
+// sameStatus compares the fields trimStatuses keeps.
+func sameStatus(a, b corev1.ContainerStatus) bool {
+	return a.Name == b.Name && a.Ready == b.Ready && ptrEqual(a.State.Waiting, b.State.Waiting) &&
+		ptrEqual(a.State.Running, b.State.Running) && ptrEqual(a.State.Terminated, b.State.Terminated)
+}
+
+// ptrEqual: both nil, or pointing to equal values.
+func ptrEqual[T comparable](a, b *T) bool {
+	return a == b || a != nil && b != nil && *a == *b
 }
 
 // sameContainerState compares readiness and which state a container is in.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -111,8 +113,9 @@ func fullPod() *corev1.Pod {
 	}
 }
 
-func TestTrim(t *testing.T) {
-	slice := &discoveryv1.EndpointSlice{
+func fullSlice() *discoveryv1.EndpointSlice {
+	return &discoveryv1.EndpointSlice{
+		TypeMeta:    metav1.TypeMeta{Kind: "EndpointSlice", APIVersion: "discovery.k8s.io/v1"},
 		ObjectMeta:  fullMeta("front-x1"),
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints: []discoveryv1.Endpoint{{
@@ -124,6 +127,10 @@ func TestTrim(t *testing.T) {
 		}},
 		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Port: ptr.To[int32](8080)}},
 	}
+}
+
+func TestTrim(t *testing.T) {
+	slice := fullSlice()
 	event := &corev1.Event{
 		ObjectMeta:          fullMeta("web-abc-1.18a2b3c4d5e6f708"),
 		InvolvedObject:      corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-abc-1", UID: "uid-x", FieldPath: "spec.containers{app}"},
@@ -181,8 +188,14 @@ func TestTrim(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "trim-"+tt.name, out)
-			after, _ := json.Marshal(tt.in)
-			if !bytes.Equal(before, after) {
+			// Pods and EndpointSlices are trimmed in place; other kinds are left alone.
+			_, isPod := tt.in.(*corev1.Pod)
+			_, isSlice := tt.in.(*discoveryv1.EndpointSlice)
+			if after, _ := json.Marshal(tt.in); isPod || isSlice {
+				if out != tt.in {
+					t.Error("not trimmed in place")
+				}
+			} else if !bytes.Equal(before, after) {
 				t.Error("trim changed its input")
 			}
 			if bytes.Contains(mustJSON(t, out), []byte("dropped")) || bytes.Contains(mustJSON(t, out), []byte("managedFields")) {
@@ -324,5 +337,81 @@ func TestTrimKeepsFieldManagers(t *testing.T) {
 	}}})
 	if len(d.ManagedFields) != 1 || d.ManagedFields[0].Manager != "keda" || d.ManagedFields[0].Subresource != "scale" {
 		t.Errorf("deployment managedFields %+v, want keda's scale entry only", d.ManagedFields)
+	}
+}
+
+// TestSamePodAgreesWithReflection changes every field of a full pod, one at a time, and checks
+// that samePod and the reflective comparison agree on the trimmed pods: samePod cannot miss a
+// field trimPod keeps.
+func TestSamePodAgreesWithReflection(t *testing.T) {
+	base := bigPod()
+	muts := map[string]func(reflect.Value){}
+	mutations(reflect.ValueOf(base).Elem(), func(r reflect.Value) reflect.Value { return r }, "pod", muts)
+	kept := 0
+	for name, mutate := range muts {
+		p := base.DeepCopy()
+		mutate(reflect.ValueOf(p).Elem())
+		a, b := trimPod(base.DeepCopy()), trimPod(p)
+		want := sameExceptVersion(a, b)
+		if got := samePod(a, b); got != want {
+			t.Errorf("%s changed: samePod says same=%v, the reflective comparison %v", name, got, want)
+		}
+		if !want {
+			kept++
+		}
+	}
+	if kept < 40 {
+		t.Errorf("only %d of %d changes reach the trimmed pod: the fixture is too thin", kept, len(muts))
+	}
+}
+
+// mutations adds to out, for every field under v (v is get(root) for the root passed in), a
+// function that changes that field of another root.
+func mutations(v reflect.Value, get func(reflect.Value) reflect.Value, name string, out map[string]func(reflect.Value)) {
+	leaf := func(f func(reflect.Value)) { out[name] = func(r reflect.Value) { f(get(r)) } }
+	if v.Type() == reflect.TypeFor[metav1.Time]() {
+		leaf(func(x reflect.Value) {
+			x.Set(reflect.ValueOf(metav1.NewTime(x.Interface().(metav1.Time).Add(time.Second))))
+		})
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				mutations(v.Field(i), func(r reflect.Value) reflect.Value { return get(r).Field(i) }, name+"."+f.Name, out)
+			}
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			leaf(func(x reflect.Value) { x.Set(reflect.New(x.Type().Elem())) })
+			return
+		}
+		mutations(v.Elem(), func(r reflect.Value) reflect.Value { return get(r).Elem() }, name, out)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			leaf(func(x reflect.Value) { x.SetBytes(append(x.Bytes(), 'x')) })
+			return
+		}
+		out[name+"+"] = func(r reflect.Value) { x := get(r); x.Set(reflect.Append(x, reflect.Zero(x.Type().Elem()))) }
+		for i := range v.Len() {
+			mutations(v.Index(i), func(r reflect.Value) reflect.Value { return get(r).Index(i) }, fmt.Sprintf("%s[%d]", name, i), out)
+		}
+	case reflect.Map:
+		leaf(func(x reflect.Value) {
+			if x.IsNil() {
+				x.Set(reflect.MakeMap(x.Type()))
+			}
+			x.SetMapIndex(reflect.ValueOf("added").Convert(x.Type().Key()), reflect.Zero(x.Type().Elem()))
+		})
+		for _, k := range v.MapKeys() {
+			out[fmt.Sprintf("%s[%v]", name, k)] = func(r reflect.Value) { get(r).SetMapIndex(k, reflect.Zero(v.Type().Elem())) }
+		}
+	case reflect.String:
+		leaf(func(x reflect.Value) { x.SetString(x.String() + "x") })
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		leaf(func(x reflect.Value) { x.SetInt(x.Int() + 1) })
+	case reflect.Bool:
+		leaf(func(x reflect.Value) { x.SetBool(!x.Bool()) })
 	}
 }

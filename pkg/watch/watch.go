@@ -85,7 +85,7 @@ type Watcher struct {
 }
 
 // New returns a Watcher for target that talks to the API server of config. Built-in types are
-// read as protobuf. Informer requests carry no client timeout (a watch is long by design); the
+// read as protobuf, pods and EndpointSlices trimmed before they are decoded (trimWire). Informer requests carry no client timeout (a watch is long by design); the
 // permission check is bounded by config.Timeout (--request-timeout) instead.
 func New(config *rest.Config, target *Target, opts Options) (*Watcher, error) {
 	cfg := rest.CopyConfig(config)
@@ -102,6 +102,7 @@ func New(config *rest.Config, target *Target, opts Options) (*Watcher, error) {
 	}
 	conn := &connWatch{server: config.Host}
 	cfg.Wrap(conn.wrap)
+	cfg.Wrap(trimWire)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, classify(err, config.Host)

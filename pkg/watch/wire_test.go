@@ -1,0 +1,265 @@
+package watch
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net/http"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+)
+
+var pb = protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
+
+func encodeProto(t testing.TB, obj runtime.Object) []byte {
+	t.Helper()
+	b, err := runtime.Encode(pb, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decodeProto(t testing.TB, b []byte) runtime.Object {
+	t.Helper()
+	obj, _, err := pb.Decode(b, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// sameTrimmed checks that trim gives the same object from the trimmed bytes as from the
+// original.
+func sameTrimmed(t *testing.T, want runtime.Object, got []byte) {
+	t.Helper()
+	w, _ := trim(want.DeepCopyObject())
+	g, _ := trim(decodeProto(t, got))
+	if a, b := mustJSON(t, w), mustJSON(t, g); !bytes.Equal(a, b) {
+		t.Errorf("trimmed on the wire:\n%s\nwant:\n%s", b, a)
+	}
+}
+
+// bigPod is a pod as the API server sends it for a Deployment: managed fields of three
+// managers, the service account token volume, default tolerations, image and container IDs.
+func bigPod() *corev1.Pod {
+	p := fullPod()
+	for _, m := range []string{"kube-controller-manager", "kube-scheduler", "kwok"} {
+		p.ManagedFields = append(p.ManagedFields, metav1.ManagedFieldsEntry{Manager: m, Operation: metav1.ManagedFieldsOperationUpdate,
+			APIVersion: "v1", Time: &ts, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: bytes.Repeat([]byte(`{"f:x":{}},`), 80)}})
+	}
+	p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "kube-api-access-x7k2p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: ptr.To[int64](3607)}},
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"}, Items: []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{Items: []corev1.DownwardAPIVolumeFile{{Path: "namespace", FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"}}}}},
+		}, DefaultMode: ptr.To[int32](420)}}})
+	p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "kube-api-access-x7k2p", ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"})
+	p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}
+	p.Spec.Containers[0].TerminationMessagePath, p.Spec.Containers[0].ImagePullPolicy = "/dev/termination-log", corev1.PullIfNotPresent
+	p.Spec.Tolerations = append(p.Spec.Tolerations,
+		corev1.Toleration{Key: "node.kubernetes.io/not-ready", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)},
+		corev1.Toleration{Key: "node.kubernetes.io/unreachable", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To[int64](300)})
+	p.Spec.DNSPolicy, p.Spec.SchedulerName, p.Spec.EnableServiceLinks = corev1.DNSClusterFirst, "default-scheduler", ptr.To(true)
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{}
+	p.Status.HostIPs, p.Status.QOSClass = []corev1.HostIP{{IP: "10.0.0.1"}}, corev1.PodQOSBestEffort
+	p.Status.ContainerStatuses[0].ContainerID = "containerd://0123456789abcdef0123456789abcdef"
+	p.Status.ContainerStatuses[0].ImageID = "registry.example/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	return p
+}
+
+func TestFilterObject(t *testing.T) {
+	pod, slice := bigPod(), fullSlice()
+	list := &corev1.PodList{TypeMeta: metav1.TypeMeta{Kind: "PodList", APIVersion: "v1"},
+		ListMeta: metav1.ListMeta{ResourceVersion: "77"}, Items: []corev1.Pod{*pod, *fullPod()}}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}
+	rs := &appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"}, ObjectMeta: fullMeta("web-abc"),
+		Spec:   appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](3), Template: tmpl, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+		Status: appsv1.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 2}}
+	dep := &appsv1.Deployment{TypeMeta: metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"}, ObjectMeta: fullMeta("web"),
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3), Template: tmpl},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 4, UpdatedReplicas: 2, ReadyReplicas: 3, AvailableReplicas: 3,
+			TerminatingReplicas: ptr.To[int32](1), Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, LastUpdateTime: ts}}}}
+	for _, obj := range []runtime.Object{pod, fullPod(), slice, rs, dep} {
+		b := encodeProto(t, obj)
+		got, ok := filterObject(nil, b)
+		if !ok {
+			t.Fatalf("%T not trimmed", obj)
+		}
+		if len(got) >= len(b) {
+			t.Errorf("%T: %d bytes trimmed to %d", obj, len(b), len(got))
+		}
+		sameTrimmed(t, obj, got)
+	}
+	trimmed, _ := filterObject(nil, encodeProto(t, list))
+	got := decodeProto(t, trimmed).(*corev1.PodList)
+	if got.ResourceVersion != "77" || len(got.Items) != 2 {
+		t.Fatalf("list: resourceVersion %q, %d items", got.ResourceVersion, len(got.Items))
+	}
+	for i := range got.Items {
+		w, _ := trim(list.Items[i].DeepCopy())
+		g, _ := trim(&got.Items[i])
+		if a, b := mustJSON(t, w), mustJSON(t, g); !bytes.Equal(a, b) {
+			t.Errorf("list item %d:\n%s\nwant:\n%s", i, b, a)
+		}
+	}
+	// Kinds it does not trim, and what is not an object in the envelope, pass as they came.
+	ev := &corev1.Event{TypeMeta: metav1.TypeMeta{Kind: "Event", APIVersion: "v1"}, ObjectMeta: fullMeta("e")}
+	for _, b := range [][]byte{encodeProto(t, ev), []byte(`{"kind":"Pod"}`), []byte("k8s\x00\xff\xff"), nil} {
+		if got, ok := filterObject(nil, b); ok {
+			t.Errorf("%q trimmed to %q", b, got)
+		}
+	}
+}
+
+// watchFrame is one frame of a protobuf watch stream, as the API server writes it.
+func watchFrame(t testing.TB, typ string, obj runtime.Object) []byte {
+	t.Helper()
+	ev := metav1.WatchEvent{Type: typ, Object: runtime.RawExtension{Raw: encodeProto(t, obj)}}
+	b, err := ev.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
+}
+
+// readFrames splits a watch stream into its events.
+func readFrames(t *testing.T, r io.Reader) []metav1.WatchEvent {
+	t.Helper()
+	var out []metav1.WatchEvent
+	for {
+		var hdr [4]byte
+		if _, err := io.ReadFull(r, hdr[:]); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(r, b); err != nil {
+			t.Fatal(err)
+		}
+		var ev metav1.WatchEvent
+		if err := ev.Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+}
+
+func TestTrimWire(t *testing.T) {
+	pod, slice := bigPod(), fullSlice()
+	// The bookmark that ends a streamed initial list is recognised by its annotation.
+	bookmark := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"},
+		ObjectMeta: metav1.ObjectMeta{ResourceVersion: "90", Annotations: map[string]string{metav1.InitialEventsAnnotationKey: "true"}}}
+	status := &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired}
+	var stream []byte
+	for _, f := range [][]byte{watchFrame(t, "ADDED", pod), watchFrame(t, "MODIFIED", slice), watchFrame(t, "BOOKMARK", bookmark), watchFrame(t, "ERROR", status)} {
+		stream = append(stream, f...)
+	}
+	respond := func(contentType string, body []byte) *http.Response {
+		rt := trimWire(roundTripperFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {contentType}},
+				Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body))}, nil
+		}))
+		req, _ := http.NewRequest(http.MethodGet, "https://example.invalid/api/v1/pods", nil)
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+
+	resp := respond("application/vnd.kubernetes.protobuf;stream=watch", stream)
+	// One byte at a time: the decoder may read a frame in pieces.
+	evs := readFrames(t, io.LimitReader(oneByte{resp.Body}, int64(len(stream))))
+	if len(evs) != 4 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for i, want := range []runtime.Object{pod, slice, bookmark, status} {
+		if evs[i].Type != []string{"ADDED", "MODIFIED", "BOOKMARK", "ERROR"}[i] {
+			t.Errorf("event %d: type %s", i, evs[i].Type)
+		}
+		sameTrimmed(t, want, evs[i].Object.Raw)
+	}
+	if bm := decodeProto(t, evs[2].Object.Raw).(*corev1.Pod); bm.Annotations[metav1.InitialEventsAnnotationKey] != "true" {
+		t.Errorf("bookmark lost its annotation: %v", bm.Annotations)
+	}
+	if resp.ContentLength != -1 {
+		t.Errorf("content length %d after trimming", resp.ContentLength)
+	}
+
+	list := &discoveryv1.EndpointSliceList{TypeMeta: metav1.TypeMeta{Kind: "EndpointSliceList", APIVersion: "discovery.k8s.io/v1"},
+		Items: []discoveryv1.EndpointSlice{*slice}}
+	body, _ := io.ReadAll(respond("application/vnd.kubernetes.protobuf", encodeProto(t, list)).Body)
+	got := decodeProto(t, body).(*discoveryv1.EndpointSliceList)
+	if len(got.Items) != 1 || got.Items[0].Endpoints[0].Zone != nil || got.Items[0].Endpoints[0].TargetRef.Name != "web-abc-1" {
+		t.Errorf("list trimmed to %+v", got.Items)
+	}
+
+	js := []byte(`{"kind":"PodList"}`)
+	if body, _ := io.ReadAll(respond("application/json", js).Body); !bytes.Equal(body, js) {
+		t.Errorf("JSON changed to %s", body)
+	}
+}
+
+// oneByte reads at most one byte per call.
+type oneByte struct{ r io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:min(len(p), 1)]) }
+
+func BenchmarkDecodePodWatchEvent(b *testing.B) {
+	frame := watchFrame(b, "MODIFIED", bigPod())[4:]
+	var buf []byte
+	for _, wire := range []bool{false, true} {
+		name := "as sent"
+		if wire {
+			name = "trimmed on the wire"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f := frame
+				if wire {
+					buf, _ = filterEvent(buf[:0], frame)
+					f = buf
+				}
+				var ev metav1.WatchEvent
+				if err := ev.Unmarshal(f); err != nil {
+					b.Fatal(err)
+				}
+				obj := decodeProto(b, ev.Object.Raw)
+				if _, err := trim(obj); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("the trimming alone", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = filterEvent(buf[:0], frame)
+		}
+	})
+}
+
+// BenchmarkUnchangedPod compares a cached pod with an update that changes nothing the timeline
+// reads (a relist, or only dropped fields changed): the full comparison.
+func BenchmarkUnchangedPod(b *testing.B) {
+	old, _ := trim(bigPod())
+	upd, _ := trim(bigPod())
+	upd.(*corev1.Pod).ResourceVersion = "43"
+	b.ReportAllocs()
+	for b.Loop() {
+		if !unchanged(old, upd) {
+			b.Fatal("counted as changed")
+		}
+	}
+}
