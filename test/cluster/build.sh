@@ -4,6 +4,8 @@
 #
 #   test/cluster/build.sh            # build what is missing, print the directory
 #   test/cluster/build.sh kwok       # only kwok (for bench/scale.sh), print its directory
+#   test/cluster/build.sh traefik    # only Traefik (the e2e reverse proxy), print its directory
+#   test/cluster/build.sh gateway-crds  # print the directory of the Gateway API CRDs Traefik uses
 #   DRAINWATCH_CACHE=/path ...       # cache root (default: ${XDG_CACHE_HOME:-~/.cache}/drainwatch)
 set -euo pipefail
 
@@ -28,8 +30,70 @@ if [ "${1:-}" = kwok ]; then
   fi
   echo "$bin"
   exit 0
+elif [ "${1:-}" = traefik ]; then
+  # Traefik, the reverse proxy of the e2e scenarios that drain through a real proxy. Two of the
+  # modules it needs are not served whole by the module proxy: lego's DNS providers import SDKs
+  # it does not serve, and Traefik's fork of go-http-auth is not served. The build therefore
+  # runs in a scratch copy of the tools module with local copies of lego and go-http-auth
+  # v0.4.0 patched by the files under tools/traefik/patches/ (an empty list of DNS providers;
+  # the two functions Traefik uses of the fork), and removes the scratch copy afterwards.
+  mod=$here/tools/traefik
+  key=$( (cd "$mod" && find go.mod go.sum ext patches -type f | sort | xargs cat) | sha256sum | cut -c1-12)
+  bin=$cache/cluster-bin/traefik-$key
+  mkdir -p "$bin"
+  if [ ! -x "$bin/traefik" ]; then
+    exec 9>"$cache/cluster-bin/.build-traefik-$key.lock"
+    flock 9
+  fi
+  if [ ! -x "$bin/traefik" ]; then
+    log "building traefik (a cold build takes minutes; cached afterwards in $bin)"
+    start=$SECONDS
+    src=$bin/src
+    rm -rf "$src"
+    mkdir -p "$src"
+    trap 'rm -rf "$src"' EXIT
+    cp -r "$mod/go.mod" "$mod/go.sum" "$mod/ext" "$src/"
+    (
+      cd "$src"
+      # patch MODULE NAME: copies MODULE (the version the build uses) to ./NAME, lays the files
+      # of patches/NAME over it (without their .txt suffix) and replaces MODULE with it.
+      patch() {
+        local m=$1 name=$2 dir f
+        go mod download "$m"
+        dir=$(go list -m -f '{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}' "$m")
+        [ -d "$dir" ] || { echo "build: no source of $m" >&2; return 1; }
+        cp -r "$dir" "$name"
+        chmod -R u+w "$name"
+        while read -r f; do
+          mkdir -p "$(dirname "$name/$f")"
+          cp "$mod/patches/$name/$f" "$name/${f%.txt}"
+        done < <(cd "$mod/patches/$name" && find . -type f)
+        [ -f "$name/go.mod" ] || printf 'module %s\n\ngo 1.21\n' "$m" >"$name/go.mod"
+        go mod edit -replace "$m=./$name"
+      }
+      patch github.com/go-acme/lego/v5 lego
+      patch github.com/abbot/go-http-auth go-http-auth
+      version=$(go list -m -f '{{.Version}}' github.com/traefik/traefik/v3)
+      CGO_ENABLED=0 go build -trimpath \
+        -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$version" \
+        -o "$bin/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik
+    )
+    mv "$bin/traefik.tmp" "$bin/traefik"
+    log "built traefik in $((SECONDS - start))s"
+  fi
+  echo "$bin"
+  exit 0
+elif [ "${1:-}" = gateway-crds ]; then
+  # The Gateway API CRDs (standard channel) of the version Traefik's module requires, from the
+  # module cache. Prints the directory that holds them.
+  mod=$here/tools/traefik
+  version=$(cd "$mod" && go list -m -f '{{.Version}}' sigs.k8s.io/gateway-api)
+  dir=$(cd "$mod" && go mod download -json "sigs.k8s.io/gateway-api@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$dir/config/crd/standard" ] || { echo "build: no CRDs in sigs.k8s.io/gateway-api@$version ($dir)" >&2; exit 1; }
+  echo "$dir/config/crd/standard"
+  exit 0
 elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [kwok]" >&2
+  echo "usage: $0 [kwok|traefik|gateway-crds]" >&2
   exit 2
 fi
 

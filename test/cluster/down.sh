@@ -24,6 +24,8 @@ fi
 log "stopping the cluster in $CLUSTER_DIR"
 
 ctr_bin=$(command -v ctr || true)
+# The proxy first: it watches the API server.
+stop traefik 10
 stop_all 10 kube-proxy "${NODES[@]/#/kubelet-}"
 
 log "stopped kube-proxy and the kubelets"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against a fresh local cluster: starts it (up.sh), runs
+# Runs the end-to-end tests against a fresh local cluster: starts it (up.sh, with the Traefik
+# reverse proxy unless DRAINWATCH_CLUSTER_PROXY=0), runs
 # `go test -tags e2e ./test/e2e`, and always stops it (down.sh), also when interrupted. On
 # failure the component logs are kept in $DRAINWATCH_E2E_LOGS
 # (default /tmp/drainwatch-e2e-logs-<time>). Extra arguments go to go test (e.g. -run NAME).
@@ -15,6 +16,9 @@ source "$here/lib.sh"
 [ "$(id -u)" = 0 ] || die "the e2e tests start a real cluster and must run as root"
 resolve_bin
 export DRAINWATCH_CLUSTER_BIN=$BIN
+
+# The scenarios that drain behind Ingresses and HTTPRoutes need the reverse proxy.
+export DRAINWATCH_CLUSTER_PROXY=${DRAINWATCH_CLUSTER_PROXY:-1}
 
 t0=$SECONDS
 kubeconfig=$("$here/up.sh" | tail -n1) || die "the local cluster did not start; the e2e tests cannot run"

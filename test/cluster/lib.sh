@@ -22,6 +22,11 @@ API_PORT=6443
 # TCP ports the cluster listens on (all on 127.0.0.1 or the node IPs).
 PORTS=(2379 2380 "$API_PORT" 10257 10259 10249 10256 10250 10248 11250 11248)
 
+# The reverse proxy (Traefik) that up.sh starts with DRAINWATCH_CLUSTER_PROXY=1: HTTP for the
+# Ingresses and HTTPRoutes on PROXY_PORT, /ping on PROXY_ADMIN_PORT, both on 127.0.0.1.
+PROXY_PORT=18080
+PROXY_ADMIN_PORT=18081
+
 APP_IMAGE=drainwatch.test/app:e2e
 PAUSE_IMAGE=drainwatch.test/pause:e2e
 
@@ -59,12 +64,16 @@ pid_of() {
 # start NAME CGROUP BINARY ARGS...: runs BINARY in the background with its output in
 # logs/NAME.log, records its PID, and keeps the command in cmd/NAME.sh so restart.sh can run it
 # again. CGROUP ("" for none) is a cgroup path, relative to each hierarchy, to start it in.
+# START_ENV (an array of NAME=VALUE) is exported to it.
 start() {
-  local name=$1 cg=$2 bin=$3
+  local name=$1 cg=$2 bin=$3 kv
   shift 3
   local script=$CLUSTER_DIR/cmd/$name.sh
   {
     echo '#!/usr/bin/env bash'
+    for kv in ${START_ENV[@]+"${START_ENV[@]}"}; do
+      printf 'export %q\n' "$kv"
+    done
     if [ -n "$cg" ]; then
       echo "for m in $(cgroup_mounts | tr '\n' ' '); do"
       echo "  [ -d \"\$m/$cg\" ] && echo \$\$ > \"\$m/$cg/cgroup.procs\""

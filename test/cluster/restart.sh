@@ -6,7 +6,7 @@
 # The component gets SIGTERM and, if still running 5 seconds later, SIGKILL (a kube-apiserver
 # stops serving at once but can take much longer to exit).
 # Components: etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy
-# kubelet-node-1 kubelet-node-2.
+# kubelet-node-1 kubelet-node-2, and traefik when up.sh started it.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +34,7 @@ case $name in
 kube-apiserver) wait_for kube-apiserver 120 curl -fsSk -H "Authorization: Bearer $token" "https://127.0.0.1:$API_PORT/readyz" ;;
 etcd) wait_for etcd 60 curl -fsS http://127.0.0.1:2379/health ;;
 kube-proxy) wait_for kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz ;;
+traefik) wait_for traefik 60 curl -fsS "http://127.0.0.1:$PROXY_ADMIN_PORT/ping" ;;
 kubelet-*) wait_for "$name" 60 curl -fsS "http://127.0.0.1:${KUBELET_HEALTHZ[${name#kubelet-}]}/healthz" ;;
 *) sleep 1 ;;
 esac

@@ -9,6 +9,11 @@
 #   test/cluster/up.sh
 #   DRAINWATCH_CLUSTER_DIR=/tmp/x   state directory (default /tmp/drainwatch-cluster)
 #   DRAINWATCH_CLUSTER_BIN=/dir     use these binaries instead of test/cluster/build.sh's
+#   DRAINWATCH_CLUSTER_PROXY=1      also start Traefik (test/cluster/build.sh traefik) as a host
+#                                   process: the Gateway API CRDs, IngressClass and GatewayClass
+#                                   "traefik", Gateway default/traefik; HTTP on 127.0.0.1:18080,
+#                                   /ping on 127.0.0.1:18081, a JSON access log in logs/; what the
+#                                   tests need to find it is in proxy.env in the state directory
 #
 # Stop it with test/cluster/down.sh. A cluster left behind by a crashed run in the same state
 # directory is torn down first.
@@ -31,6 +36,8 @@ for n in "${NODES[@]}"; do
     die "network bridge ${BRIDGE[$n]} exists but no state directory owns it; is another cluster running? (DRAINWATCH_CLUSTER_DIR=<its dir> test/cluster/down.sh)"
   fi
 done
+proxy=${DRAINWATCH_CLUSTER_PROXY:-0}
+[ "$proxy" = 1 ] && PORTS+=("$PROXY_PORT" "$PROXY_ADMIN_PORT")
 for p in "${PORTS[@]}"; do
   if ss -Htln "sport = :$p" | grep -q .; then
     die "TCP port $p is in use; another cluster running? ($(ss -Htlnp "sport = :$p" | head -n1))"
@@ -41,6 +48,12 @@ done
 
 resolve_bin
 log "binaries: $BIN"
+if [ "$proxy" = 1 ]; then
+  traefik_bin=$("$here/build.sh" traefik | tail -n1)
+  [ -x "$traefik_bin/traefik" ] || die "no traefik in $traefik_bin (test/cluster/build.sh traefik)"
+  gateway_crds=$("$here/build.sh" gateway-crds | tail -n1)
+  log "traefik: $traefik_bin/traefik, Gateway API CRDs: $gateway_crds"
+fi
 
 mkdir -p "$CLUSTER_DIR"/{pids,cmd,logs,pki,images}
 touch "$MARKER"
@@ -328,6 +341,85 @@ for n in "${NODES[@]}"; do
 done
 wait_for "default service account" 60 kc get serviceaccount default -n default
 wait_for "kube-proxy" 60 curl -fsS http://127.0.0.1:10256/healthz
+if [ "$proxy" = 1 ]; then
+  log "installing the Gateway API CRDs"
+  kc apply --server-side -f "$gateway_crds" >/dev/null
+  wait_for "Gateway API CRDs" 60 kc wait --for condition=Established --timeout 5s \
+    crd/gatewayclasses.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io
+  d=$CLUSTER_DIR/traefik
+  mkdir -p "$d"
+  access_log=$CLUSTER_DIR/logs/traefik-access.log
+  # The Kubernetes providers run outside the cluster with the admin kubeconfig (KUBECONFIG);
+  # the access log has the upstream address (ServiceAddr) of every request, unbuffered.
+  cat >"$d/traefik.yaml" <<EOF
+global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
+log:
+  level: INFO
+entryPoints:
+  web:
+    address: "127.0.0.1:$PROXY_PORT"
+    transport:
+      lifeCycle:
+        graceTimeOut: 1s
+  traefik:
+    address: "127.0.0.1:$PROXY_ADMIN_PORT"
+ping:
+  entryPoint: traefik
+accessLog:
+  filePath: "$access_log"
+  format: json
+  bufferingSize: 0
+providers:
+  kubernetesIngress: {}
+  kubernetesGateway: {}
+EOF
+  log "starting traefik"
+  START_ENV=("KUBECONFIG=$KUBECONFIG_ADMIN")
+  start traefik "" "$traefik_bin/traefik" --configFile="$d/traefik.yaml"
+  START_ENV=()
+  wait_for traefik 60 curl -fsS "http://127.0.0.1:$PROXY_ADMIN_PORT/ping"
+  kc apply -f - >/dev/null <<EOF
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: traefik
+spec:
+  controller: traefik.io/ingress-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: traefik
+spec:
+  controllerName: traefik.io/gateway-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: traefik
+  namespace: default
+spec:
+  gatewayClassName: traefik
+  listeners:
+  - name: web
+    protocol: HTTP
+    port: $PROXY_PORT
+    allowedRoutes:
+      namespaces:
+        from: All
+EOF
+  wait_for "Gateway default/traefik programmed" 60 sh -c "kubectl --kubeconfig '$KUBECONFIG_ADMIN' get gateway traefik -n default -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}' | grep -qx True"
+  # What the e2e tests read to find the proxy.
+  cat >"$CLUSTER_DIR/proxy.env" <<EOF
+PROXY_URL=http://127.0.0.1:$PROXY_PORT
+PROXY_ACCESS_LOG=$access_log
+PROXY_INGRESS_CLASS=traefik
+PROXY_GATEWAY_CLASS=traefik
+PROXY_GATEWAY=default/traefik
+EOF
+fi
 log "cluster up in $((SECONDS - began))s (components started in $((SECONDS - t))s); logs in $CLUSTER_DIR/logs"
 trap - EXIT INT TERM
 echo "$KUBECONFIG_ADMIN"
