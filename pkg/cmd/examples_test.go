@@ -40,6 +40,7 @@ var examples = []struct {
 	{"taint.ndjson", timeline.VerdictGraceful, "", timeline.CauseTaint, ExitOK, ""},
 	{"preemption.ndjson", timeline.VerdictGraceful, "", timeline.CausePreemption, ExitOK, ""},
 	{"scale-down.ndjson", timeline.VerdictGraceful, "", timeline.CauseDelete, ExitOK, ""},
+	{"ingress-traefik.ndjson", timeline.VerdictGraceful, "", timeline.CauseDelete, ExitOK, ""},
 }
 
 // initiators is who each recording's terminations were started by (Initiator.By), and for
@@ -53,6 +54,9 @@ var initiators = map[string]string{
 }
 
 var drainedBy = map[string]string{"drain.ndjson": "kubectl", "taint.ndjson": "kubectl-taint"}
+
+// routedBy is the traffic path entry each recording's Service must show (kind/class).
+var routedBy = map[string]string{"ingress-traefik.ndjson": "Ingress/traefik"}
 
 func TestExamples(t *testing.T) {
 	for _, ex := range examples {
@@ -107,6 +111,17 @@ func TestExamples(t *testing.T) {
 			if by, ok := drainedBy[ex.file]; ok && (len(sum.Drains) != 1 || sum.Drains[0].CordonedBy != by || sum.Drains[0].Empty == nil ||
 				sum.Drains[0].Terminations != len(pods)) {
 				t.Errorf("drains %+v; want one, emptied by %s, with every pod", sum.Drains, by)
+			}
+			if want, ok := routedBy[ex.file]; ok {
+				var got []string
+				for _, g := range sum.Services {
+					for _, p := range g.TrafficPath {
+						got = append(got, p.Kind+"/"+p.Class)
+					}
+				}
+				if !slices.Contains(got, want) {
+					t.Errorf("traffic path %v; want %s", got, want)
+				}
 			}
 			golden(t, filepath.Join("testdata", "examples", strings.TrimSuffix(ex.file, ".ndjson")+".json"), out)
 		})

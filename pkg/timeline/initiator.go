@@ -223,24 +223,37 @@ func (e *Engine) scaleOf(p *podState, start time.Time) *Scale {
 	if !ok {
 		return nil
 	}
+	// The latest decrease at or before the deletion; else (the watches raced) the first one
+	// just after it.
+	var found *shrink
 	for i := len(info.shrinks) - 1; i >= 0; i-- {
-		s := info.shrinks[i]
-		if s.t.After(start.Add(2*time.Second)) || s.t.Before(start.Add(-scaleWindow)) {
-			continue
-		}
-		sc := &Scale{ReplicaSet: p.owner.Name, From: s.from, To: s.to, Deployment: info.deployment}
-		switch {
-		case info.deployment == "":
-		case s.desiredFrom >= 0 && s.desiredTo >= 0 && s.desiredTo < s.desiredFrom:
-			if d := e.deploys[podKey(p.ns, info.deployment)]; d != nil {
-				sc.DeploymentBy = d.replicasBy
+		if s := &info.shrinks[i]; !s.t.After(start) {
+			if !s.t.Before(start.Add(-scaleWindow)) {
+				found = s
 			}
-		case s.desiredFrom >= 0 && s.desiredFrom == s.desiredTo:
-			sc.Rollout = true
+			break
 		}
-		return sc
 	}
-	return nil
+	for i := range info.shrinks {
+		if s := &info.shrinks[i]; found == nil && s.t.After(start) && !s.t.After(start.Add(2*time.Second)) {
+			found = s
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	s := *found
+	sc := &Scale{ReplicaSet: p.owner.Name, From: s.from, To: s.to, Deployment: info.deployment}
+	switch {
+	case info.deployment == "":
+	case s.desiredFrom >= 0 && s.desiredTo >= 0 && s.desiredTo < s.desiredFrom:
+		if d := e.deploys[podKey(p.ns, info.deployment)]; d != nil {
+			sc.DeploymentBy = d.replicasBy
+		}
+	case s.desiredFrom >= 0 && s.desiredFrom == s.desiredTo:
+		sc.Rollout = true
+	}
+	return sc
 }
 
 // String says who and how in a few words, for the text output, the TUI and the report.

@@ -108,6 +108,11 @@ func TestInitiator(t *testing.T) {
 			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), rsDelta(0.9, 2, 3))
 			return s.deleteAt(1).exitAll(2, 0).removed(3).deltas
 		}, "deployment-controller rollout | scale web-5d4f 3→2 rollout"},
+		{"of two decreases, the one before the deletion", func() []Delta {
+			s := newScen("web-a", 30, app("/app"), true)
+			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), rsDelta(0.5, 2, 3), rsDelta(1.5, 1, 3))
+			return s.deleteAt(1).exitAll(2, 0).removed(3).deltas
+		}, "deployment-controller rollout | scale web-5d4f 3→2 rollout"},
 		{"a scale-down long before the delete explains nothing", func() []Delta {
 			s := newScen("web-a", 30, app("/app"), true)
 			s.deltas = append(s.deltas, rsDelta(0.1, 3, 3), rsDelta(0.9, 2, 2))
