@@ -152,11 +152,7 @@ func SummaryText(sum timeline.Summary) string {
 		}
 		b.WriteString("\n")
 		if g.DrainBudgetSeconds != nil && len(g.TrafficPath) > 0 {
-			var path []string
-			for _, p := range g.TrafficPath {
-				path = append(path, fmt.Sprintf("%s %gs", p, p.BudgetSeconds))
-			}
-			fmt.Fprintf(&b, "    traffic path: %s; drain budget %gs (%s)\n", strings.Join(path, ", "), *g.DrainBudgetSeconds, g.BudgetSource)
+			fmt.Fprintf(&b, "    traffic path: %s; drain budget %gs (%s)\n", timeline.PathText(g.TrafficPath), *g.DrainBudgetSeconds, g.BudgetSource)
 		}
 	}
 	for _, d := range sum.Drains {

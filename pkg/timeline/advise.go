@@ -76,13 +76,8 @@ func Advise(in AdviseInput) Advice {
 	spec := in.Template.Spec
 	budget := e.budget(p)
 	for _, svc := range in.Services {
-		g := Group{Kind: "Service", Name: svc, Namespace: in.Namespace, Verdicts: map[Verdict]int{}, TrafficPath: slices.Clone(in.Paths[podKey(in.Namespace, svc)])}
-		b := e.defaultBudget()
-		if sb, ok := e.serviceBudget(in.Namespace, svc); ok {
-			b = sb
-		}
-		secs := b.Duration.Seconds()
-		g.DrainBudgetSeconds, g.BudgetSource = &secs, b.Source
+		g := Group{Kind: "Service", Name: svc, Namespace: in.Namespace, Verdicts: map[Verdict]int{}}
+		e.routeService(&g)
 		a.Services = append(a.Services, g)
 	}
 	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
@@ -217,13 +212,9 @@ func (a Advice) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s/%s\n", a.Target.Kind, a.Namespace, a.Target.Name)
 	for _, s := range a.Services {
-		var path []string
-		for _, p := range s.TrafficPath {
-			path = append(path, fmt.Sprintf("%s %gs", p, p.BudgetSeconds))
-		}
 		fmt.Fprintf(&b, "  Service %s: drain budget %gs (%s)", s.Name, *s.DrainBudgetSeconds, s.BudgetSource)
-		if len(path) > 0 {
-			fmt.Fprintf(&b, "; traffic path %s", strings.Join(path, ", "))
+		if len(s.TrafficPath) > 0 {
+			fmt.Fprintf(&b, "; traffic path %s", PathText(s.TrafficPath))
 		}
 		b.WriteString("\n")
 	}

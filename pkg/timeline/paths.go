@@ -2,6 +2,8 @@ package timeline
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -80,4 +82,26 @@ func (e *Engine) serviceBudget(ns, svc string) (Budget, bool) {
 	}
 	b, ok := e.cfg.Budgets["*/"+svc]
 	return b, ok
+}
+
+// PathText lists path entries with their budgets ("Ingress shop/web (alb) 30s, ..."), for the
+// text output and advice.
+func PathText(entries []PathEntry) string {
+	parts := make([]string, len(entries))
+	for i, p := range entries {
+		parts[i] = fmt.Sprintf("%s %gs", p, p.BudgetSeconds)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// routeService fills a Service group with its traffic path and the budget its pods are judged
+// against (the Summary's and advice's Services).
+func (e *Engine) routeService(g *Group) {
+	g.TrafficPath = slices.Clone(e.cfg.Paths[podKey(g.Namespace, g.Name)])
+	b := e.defaultBudget()
+	if sb, ok := e.serviceBudget(g.Namespace, g.Name); ok {
+		b = sb
+	}
+	secs := b.Duration.Seconds()
+	g.DrainBudgetSeconds, g.BudgetSource = &secs, b.Source
 }

@@ -68,14 +68,7 @@ func (e *Engine) summary(pods []PodTimeline, end time.Time, final bool) Summary 
 		if !g.other {
 			g.DesiredEndpoints = e.desired(g.deployments)
 		}
-		key := podKey(g.Namespace, g.Name)
-		g.TrafficPath = slices.Clone(e.cfg.Paths[key])
-		b := e.defaultBudget()
-		if sb, ok := e.serviceBudget(g.Namespace, g.Name); ok {
-			b = sb
-		}
-		secs := b.Duration.Seconds()
-		g.DrainBudgetSeconds, g.BudgetSource = &secs, b.Source
+		e.routeService(&g.Group)
 		s.Services = append(s.Services, g.finish())
 	}
 	if final {
