@@ -132,11 +132,15 @@ func (o *Options) connect(ctx context.Context) (*source, error) {
 		}
 	}
 	h.ServerVersion = serverVersion
-	paths := discoverPaths(ctx, cfg, target.Namespace)
-	h.TrafficPaths, h.TrafficPathGaps = paths.Paths, paths.Gaps
+	// The traffic path is read while the informers list: it is a few requests of its own, and
+	// nothing uses it before the first delta.
+	pathsc := make(chan trafficpath.Result, 1)
+	go func() { pathsc <- discoverPaths(ctx, cfg, target.Namespace) }()
 	if err := w.Start(ctx); err != nil {
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s", watch.ErrorMessage(err, cfg.Host))}
 	}
+	paths := <-pathsc
+	h.TrafficPaths, h.TrafficPathGaps = paths.Paths, paths.Gaps
 	started.Store(true)
 	h.Partial = w.Partial()
 	progress("watching " + target.Display + " (caches synced)")
