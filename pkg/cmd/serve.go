@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,7 @@ import (
 	"github.com/drainwatch/kubectl-drainwatch/pkg/serve"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/textutil"
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/version"
 )
 
 // DefaultMetricsAddr is where serve answers /metrics, /healthz and /readyz by default.
@@ -38,6 +40,7 @@ func newCmdServe(streams genericiooptions.IOStreams) *cobra.Command {
 	o := NewOptions(streams)
 	var addr string
 	var le leaderElection
+	var otlp string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Watch every termination of the cluster and export it: Prometheus metrics and JSON lines",
@@ -73,7 +76,10 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 			if le.enabled && o.Replay != "" {
 				return usageErr("--leader-elect is for a watch of the cluster: drop it with --replay")
 			}
-			return o.serve(cmd.Context(), addr, le)
+			if err := serve.CheckOTLP(otlp); err != nil {
+				return usageErr("%v", err)
+			}
+			return o.serve(cmd.Context(), addr, le, otlp)
 		},
 	}
 	f := cmd.Flags()
@@ -81,6 +87,7 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 	f.StringVar(&addr, "metrics-addr", DefaultMetricsAddr, "Address to serve /metrics, /healthz and /readyz on.")
 	f.StringVarP(&o.Selector, "selector", "l", "", "Only pods matching this label selector.")
 	f.StringVar(&o.Replay, "replay", "", "Export a recording instead of watching a cluster, then keep serving until stopped.")
+	f.StringVar(&otlp, "otlp-endpoint", "", "Send a span per termination over OTLP/HTTP to this base URL (e.g. http://otel-collector:4318; /v1/traces is appended). Without it the standard OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variables are used; with neither, no traces are sent.")
 	f.BoolVar(&le.enabled, "leader-elect", false, "Run as one of several replicas: only the holder of a coordination.k8s.io Lease watches and exports; the others wait and take over when it goes.")
 	f.StringVar(&le.namespace, "leader-elect-namespace", "", "Namespace of the Lease; default $POD_NAMESPACE, else the kubeconfig's namespace.")
 	f.StringVar(&le.name, "leader-elect-lease", "kubectl-drainwatch", "Name of the Lease.")
@@ -89,14 +96,29 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 	return cmd
 }
 
-// serve runs the pipeline into the exporters until ctx is done (with leader election, while
-// this replica holds the Lease).
-func (o *Options) serve(ctx context.Context, addr string, le leaderElection) error {
+// serve runs the pipeline into the exporters until ctx is done (with leader election, until
+// this replica loses the Lease).
+func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otlp string) error {
 	m := serve.NewMetrics()
 	o.onWatchError = m.WatchRestart
 	o.forget = true
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var traces *serve.Traces
+	if serve.TracesWanted(otlp) {
+		var err error
+		if traces, err = serve.NewOTLPTraces(ctx, serve.OTLPConfig{Endpoint: otlp, Version: version.Get().Version}); err != nil {
+			return usageErr("%v", oneLine(err))
+		}
+		defer func() {
+			flush, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			defer stop()
+			if err := traces.Shutdown(flush); err != nil {
+				fmt.Fprintf(o.ErrOut, "warning: sending the last spans: %s\n", oneLine(err))
+			}
+		}()
+		fmt.Fprintln(o.ErrOut, "exporting a span per termination over OTLP/HTTP")
+	}
 	errc := make(chan error, 1)
 	listening := make(chan struct{})
 	go func() {
@@ -110,22 +132,57 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection) err
 		return usageErr("cannot serve on --metrics-addr %s: %v", addr, oneLine(err))
 	case <-listening:
 	}
-	export := func(ctx context.Context) error {
-		src, err := o.source(ctx)
-		if err != nil {
-			return err
+	jsonOut := newJSONSink(o.Out, o.ErrOut)
+	export := func(tl timeline.PodTimeline) error {
+		m.Timeline(tl)
+		if traces != nil {
+			traces.Timeline(tl)
 		}
-		m.Synced()
-		s := &serveSink{json: newJSONSink(o.Out, o.ErrOut), m: m, errOut: o}
-		_, err = o.pipeline(ctx, src, s)
-		return err
+		return jsonOut.finished(tl)
 	}
-	var err error
+	s := &serveSink{standby: serve.NewLeader(export), m: m, errOut: o}
+	watchCtx := ctx
+	leaderDone := make(chan error, 1)
+	stopElection := func() {}
 	if le.enabled {
-		m.Synced() // a follower is ready: it serves its (empty) metrics and waits
-		err = o.whileLeader(ctx, le, export)
+		// Every replica watches; only the holder of the Lease exports (standby). Losing the Lease
+		// ends the watch and the process, as for any leader-elected controller. On a stop the
+		// watch ends first and the Lease is released after: whatever finished after the release
+		// is the next holder's to export.
+		s.standby = serve.NewStandby(export, standbyWindow, standbyMax)
+		s.ha = true
+		var stopWatch context.CancelFunc
+		watchCtx, stopWatch = context.WithCancel(ctx)
+		defer stopWatch()
+		var electCtx context.Context
+		electCtx, stopElection = context.WithCancel(context.WithoutCancel(ctx))
+		defer stopElection()
+		go func() {
+			err := o.whileLeader(electCtx, le, func(since time.Time) {
+				if !since.IsZero() {
+					fmt.Fprintf(o.ErrOut, "exporting what finished since the previous holder's last renewal (%s)\n", since.UTC().Format(time.RFC3339Nano))
+				}
+				if err := s.standby.Lead(since); err != nil {
+					fmt.Fprintf(o.ErrOut, "warning: %s\n", oneLine(err))
+				}
+			})
+			if err == nil && electCtx.Err() == nil {
+				err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("lost Lease %s: could not renew it in time; exiting to start again as a standby", le.name)}
+			}
+			leaderDone <- err
+			stopWatch()
+		}()
 	} else {
-		err = export(ctx)
+		leaderDone <- nil
+	}
+	src, err := o.source(watchCtx)
+	if err == nil {
+		m.Synced()
+		_, err = o.pipeline(watchCtx, src, s)
+	}
+	stopElection()
+	if lerr := <-leaderDone; err == nil {
+		err = lerr
 	}
 	if err != nil {
 		return err
@@ -138,25 +195,34 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection) err
 	return <-errc
 }
 
-// serveSink exports each finished timeline and writes it as a JSON line.
+// A replica that does not hold the Lease keeps what finished in the last standbyWindow (more
+// than a Lease's duration plus its renew deadline), at most standbyMax timelines.
+const (
+	standbyWindow = time.Minute
+	standbyMax    = 4096
+)
+
+// serveSink exports each finished timeline (through the standby) and counts the watch's health.
 type serveSink struct {
-	json   sink
-	m      *serve.Metrics
-	errOut *Options
+	standby *serve.Standby
+	m       *serve.Metrics
+	errOut  *Options
+	// ha: other replicas watch too, so terminations still open at the end are theirs to finish.
+	ha bool
 }
 
-func (s *serveSink) finished(tl timeline.PodTimeline) error {
-	s.m.Timeline(tl)
-	return s.json.finished(tl)
-}
+func (s *serveSink) finished(tl timeline.PodTimeline) error { return s.standby.Finished(tl) }
 
 func (s *serveSink) status(line string) { fmt.Fprintln(s.errOut.ErrOut, textutil.Sanitize(line)) }
 
 func (s *serveSink) changed(eng *timeline.Engine) { s.m.Dropped(eng.Dropped()) }
 
-// end exports the terminations still open when serving stops; no Summary is written: a serve
-// has no end of its own to sum up.
+// end exports the terminations still open when serving stops, unless another replica watches
+// them too; no Summary is written: a serve has no end of its own to sum up.
 func (s *serveSink) end(open []timeline.PodTimeline, _ timeline.Summary, _ timeline.Snapshot) error {
+	if s.ha {
+		return nil
+	}
 	for _, tl := range open {
 		if err := s.finished(tl); err != nil {
 			return err
@@ -171,10 +237,10 @@ type leaderElection struct {
 	namespace, name string
 }
 
-// whileLeader runs export while this replica holds the Lease, and returns once it lost it or
-// ctx is done. A replica that loses the Lease stops exporting at once: the new holder starts
-// its own watch, so terminations it did not see from the start are joinedMidway.
-func (o *Options) whileLeader(ctx context.Context, le leaderElection, export func(context.Context) error) error {
+// whileLeader campaigns for the Lease and calls lead once this replica holds it, with the time
+// the previous holder last renewed or released it. It returns once the Lease is lost or ctx is
+// done.
+func (o *Options) whileLeader(ctx context.Context, le leaderElection, lead func(since time.Time)) error {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return usageErr("cannot load the kubeconfig: %v; check --kubeconfig, --context or $KUBECONFIG", oneLine(err))
@@ -193,24 +259,46 @@ func (o *Options) whileLeader(ctx context.Context, le leaderElection, export fun
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	return runLeader(ctx, cs, ns, le.name, id, o.ErrOut, export)
+	return runLeader(ctx, cs, ns, le.name, id, o.ErrOut, lead)
 }
 
-// runLeader campaigns for the Lease ns/name as id and runs export while it holds it.
-func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string, log io.Writer, export func(context.Context) error) error {
-	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Client: cs.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}
-	// OnStartedLeading runs in a goroutine Run does not wait for: it only hands over the
-	// leader's context, and export runs here.
-	leading := make(chan context.Context, 1)
+// observingLock remembers the latest renewal it read of a Lease held by another replica (or
+// released: a release writes an empty holder and the time).
+type observingLock struct {
+	resourcelock.Interface
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (l *observingLock) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
+	r, b, err := l.Interface.Get(ctx)
+	if err == nil && r != nil && r.HolderIdentity != l.Identity() && r.RenewTime.After(l.last) {
+		l.mu.Lock()
+		l.last = r.RenewTime.Time
+		l.mu.Unlock()
+	}
+	return r, b, err
+}
+
+func (l *observingLock) lastOther() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// runLeader campaigns for the Lease ns/name as id and calls lead once it holds it (see
+// whileLeader); it returns when the Lease is lost or ctx is done, after releasing it.
+func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string, log io.Writer, lead func(since time.Time)) error {
+	lock := &observingLock{Interface: &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Client: cs.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}}
 	fmt.Fprintf(log, "waiting for Lease %s/%s as %s\n", ns, name, id)
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: lock, ReleaseOnCancel: true,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				fmt.Fprintf(log, "holding Lease %s/%s: watching and exporting\n", ns, name)
-				leading <- ctx
+			OnStartedLeading: func(context.Context) {
+				fmt.Fprintf(log, "holding Lease %s/%s: exporting\n", ns, name)
+				lead(lock.lastOther())
 			},
 			OnStoppedLeading: func() { fmt.Fprintf(log, "Lease %s/%s lost or released: stopped exporting\n", ns, name) },
 			OnNewLeader: func(holder string) {
@@ -223,19 +311,8 @@ func runLeader(ctx context.Context, cs kubernetes.Interface, ns, name, id string
 	if err != nil {
 		return usageErr("leader election: %v", oneLine(err))
 	}
-	ran := make(chan struct{})
-	go func() {
-		defer close(ran)
-		elector.Run(ctx)
-	}()
-	select {
-	case lctx := <-leading:
-		err := export(lctx) // until the Lease is lost or ctx is done
-		<-ran
-		return err
-	case <-ran:
-		return nil // stopped before ever holding the Lease
-	}
+	elector.Run(ctx)
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 )
@@ -21,7 +25,27 @@ import (
 func TestServeReplay(t *testing.T) {
 	var out, errOut lockedBuffer
 	c := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-	c.SetArgs([]string{"serve", "--replay", filepath.Join("..", "..", "examples", "rollout-no-prestop.ndjson"), "--metrics-addr", "127.0.0.1:0"})
+	spans := make(chan *tracepb.Span, 10)
+	otlp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req coltracepb.ExportTraceServiceRequest
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path != "/base/v1/traces" || proto.Unmarshal(b, &req) != nil {
+			t.Errorf("OTLP request to %s: not an ExportTraceServiceRequest", r.URL.Path)
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					spans <- sp
+				}
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		_, _ = w.Write(nil)
+	}))
+	defer otlp.Close()
+	c.SetArgs([]string{"serve", "--replay", filepath.Join("..", "..", "examples", "rollout-no-prestop.ndjson"), "--metrics-addr", "127.0.0.1:0", "--otlp-endpoint", otlp.URL + "/base"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.ExecuteContext(ctx) }()
@@ -81,6 +105,29 @@ func TestServeReplay(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+	// The spans were sent by the time serve stopped: one per pod, in one trace (one rollout).
+	close(spans)
+	var trace []byte
+	n := 0
+	for sp := range spans {
+		n++
+		if trace != nil && string(sp.TraceId) != string(trace) {
+			t.Errorf("span %s in another trace", sp.Name)
+		}
+		trace = sp.TraceId
+		verdict := ""
+		for _, kv := range sp.Attributes {
+			if kv.Key == "drainwatch.verdict" {
+				verdict = kv.Value.GetStringValue()
+			}
+		}
+		if sp.Name != "k8s.pod.termination" || verdict != "at-risk" || len(sp.Events) == 0 {
+			t.Errorf("span %q verdict %q with %d events, want k8s.pod.termination, at-risk, the marks", sp.Name, verdict, len(sp.Events))
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d spans, want 3", n)
+	}
 }
 
 // Two replicas, one Lease: only the holder exports; when it stops (releasing the Lease), the
@@ -88,13 +135,14 @@ func TestServeReplay(t *testing.T) {
 func TestLeaderElection(t *testing.T) {
 	cs := fake.NewClientset()
 	var exporting atomic.Int32
-	export := func(name string, started chan<- string) func(context.Context) error {
-		return func(ctx context.Context) error {
+	var sinceB atomic.Value
+	export := func(name string, started chan<- string) func(time.Time) {
+		return func(since time.Time) {
 			exporting.Add(1)
+			if name == "b" {
+				sinceB.Store(since)
+			}
 			started <- name
-			<-ctx.Done()
-			exporting.Add(-1)
-			return nil
 		}
 	}
 	started := make(chan string, 2)
@@ -117,13 +165,19 @@ func TestLeaderElection(t *testing.T) {
 		t.Fatalf("%d replicas export, want 1", n)
 	}
 	stopA()
+	released := time.Now()
 	if err := <-doneA; err != nil {
 		t.Fatal(err)
 	}
+	exporting.Add(-1)
 	select {
 	case who := <-started:
 		if who != "b" {
 			t.Fatalf("%s took over, want b", who)
+		}
+		// b learns when a released the Lease: what finished after that is b's to export.
+		if since, _ := sinceB.Load().(time.Time); since.Before(released.Add(-2*time.Second)) || since.After(time.Now()) {
+			t.Errorf("b takes over from %v, want a's release at about %v", since, released)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("b did not take over after a released the Lease")

@@ -6,6 +6,8 @@
 #   test/cluster/build.sh kwok       # only kwok (for bench/scale.sh), print its directory
 #   test/cluster/build.sh traefik    # only Traefik (the e2e reverse proxy), print its directory
 #   test/cluster/build.sh gateway-crds  # print the directory of the Gateway API CRDs Traefik uses
+#   test/cluster/build.sh prometheus # only Prometheus (Kubernetes discovery only), print its directory
+#   test/cluster/build.sh otelcol    # only a minimal OpenTelemetry Collector, print its directory
 #   DRAINWATCH_CACHE=/path ...       # cache root (default: ${XDG_CACHE_HOME:-~/.cache}/drainwatch)
 set -euo pipefail
 
@@ -92,8 +94,63 @@ elif [ "${1:-}" = gateway-crds ]; then
   [ -d "$dir/config/crd/standard" ] || { echo "build: no CRDs in sigs.k8s.io/gateway-api@$version ($dir)" >&2; exit 1; }
   echo "$dir/config/crd/standard"
   exit 0
+elif [ "${1:-}" = prometheus ]; then
+  # Prometheus, which scrapes the cluster's workloads through Kubernetes service discovery. The
+  # build tags leave out every other service discovery (their cloud SDKs are most of a full
+  # build); the web UI's assets are not embedded, as only the HTTP API is used.
+  mod=$here/tools/prometheus
+  key=$(cat "$mod/go.mod" "$mod/go.sum" | sha256sum | cut -c1-12)
+  bin=$cache/cluster-bin/prometheus-$key
+  mkdir -p "$bin"
+  if [ ! -x "$bin/prometheus" ]; then
+    exec 9>"$cache/cluster-bin/.build-prometheus-$key.lock"
+    flock 9
+  fi
+  if [ ! -x "$bin/prometheus" ]; then
+    log "building prometheus (a cold build takes minutes; cached afterwards in $bin)"
+    start=$SECONDS
+    (
+      cd "$mod"
+      # The module's version (v0.3XX.Y) encodes the release; its VERSION file names it (3.XX.Y).
+      go mod download github.com/prometheus/prometheus
+      version=$(cat "$(go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")
+      CGO_ENABLED=0 go build -trimpath -tags remove_all_sd,enable_kubernetes_sd \
+        -ldflags "-s -w -X github.com/prometheus/common/version.Version=$version" \
+        -o "$bin/prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus
+    )
+    mv "$bin/prometheus.tmp" "$bin/prometheus"
+    log "built prometheus in $((SECONDS - start))s"
+  fi
+  echo "$bin"
+  exit 0
+elif [ "${1:-}" = otelcol ]; then
+  # A minimal OpenTelemetry Collector (tools/otelcol/main.go: the OTLP receiver, the file and
+  # debug exporters), which records the traces sent to it; a full distribution builds for far
+  # longer. Its version is that of the collector's core modules.
+  mod=$here/tools/otelcol
+  key=$(cat "$mod/go.mod" "$mod/go.sum" "$mod/main.go" | sha256sum | cut -c1-12)
+  bin=$cache/cluster-bin/otelcol-$key
+  mkdir -p "$bin"
+  if [ ! -x "$bin/otelcol" ]; then
+    exec 9>"$cache/cluster-bin/.build-otelcol-$key.lock"
+    flock 9
+  fi
+  if [ ! -x "$bin/otelcol" ]; then
+    log "building otelcol (a cold build takes minutes; cached afterwards in $bin)"
+    start=$SECONDS
+    (
+      cd "$mod"
+      version=$(go list -m -f '{{.Version}}' go.opentelemetry.io/collector/otelcol)
+      CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${version#v}" \
+        -o "$bin/otelcol.tmp" .
+    )
+    mv "$bin/otelcol.tmp" "$bin/otelcol"
+    log "built otelcol in $((SECONDS - start))s"
+  fi
+  echo "$bin"
+  exit 0
 elif [ -n "${1:-}" ]; then
-  echo "usage: $0 [kwok|traefik|gateway-crds]" >&2
+  echo "usage: $0 [kwok|traefik|gateway-crds|prometheus|otelcol]" >&2
   exit 2
 fi
 
