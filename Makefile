@@ -96,3 +96,13 @@ bench:
 
 bench-scale:
 	bench/scale.sh
+
+# The container image of `serve` (deploy/), built without Docker from the module: an OCI image
+# layout archive $(DIST_DIR)/image.tar for the linux platforms of PLATFORMS (default amd64 and
+# arm64). Import it with `ctr -n k8s.io images import`, or push it with
+# `tar -xf dist/image.tar -C DIR && crane push --index DIR $(IMAGE)`.
+IMAGE ?= ghcr.io/drainwatch/kubectl-drainwatch:$(VERSION)
+.PHONY: image
+image:
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/dist -version $(VERSION) -commit $(COMMIT) \
+		-out $(DIST_DIR) -image $(IMAGE) -platforms $(or $(PLATFORMS),linux/amd64,linux/arm64)

@@ -19,6 +19,8 @@
 #   BENCH_RECORD=1                     diagnostics: also run drainwatch with --record and a bare
 #                                      informer that stamps pod changes (receive lag per change);
 #                                      they add load, so the headline figures come from runs without
+#   BENCH_SERVE=1                      also run `kubectl-drainwatch serve` on the whole cluster (its JSON
+#                                      lines are stamped like drainwatch's: lag from the etcd delete)
 #   BENCH_PROFILE=1                    diagnostics: run drainwatch under bench/profile, which writes
 #                                      CPU and heap profiles into the run directory (with BENCH_KEEP)
 #   BENCH_RESULTS=bench/results.json   where to write the results (.md next to it)
@@ -383,6 +385,12 @@ for size in $SIZES; do
       -pod-selector app=web -drainwatch-events -stamps "$run/informer-stamped.recording.ndjson"
     wait_ready "informer-stamped-$size" 120
   fi
+  if [ -n "${BENCH_SERVE:-}" ]; then
+    start "serve-$size" "" "$RIG" run -name serve -out "$run/serve.json" -stamps "$run/serve.stamps" \
+      -stdout lines -ready "(caches synced)" -stderr "$run/serve.stderr" -- \
+      "$DW" serve --kubeconfig "$KC" --metrics-addr 127.0.0.1:0
+    wait_ready "serve-$size" 120
+  fi
   start "informer-$size" "" "$RIG" run -name informer -out "$run/informer.json" -stdout discard \
     -ready "synced in" -stderr "$run/informer.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS"
   wait_ready "informer-$size" 120
@@ -410,7 +418,9 @@ for size in $SIZES; do
     while running "drainwatch-record-$size" && ((SECONDS - t < 960)); do sleep 0.5; done
   fi
   log "drainwatch finished after $((SECONDS - t))s; stopping the other watchers"
-  stop_all 15 "informer-$size" "informer-scoped-$size" "kubectl-$size" "drainwatch-record-$size" "informer-stamped-$size"
+  # serve writes a pod's line when drainwatch does; a second covers the last ones.
+  [ -n "${BENCH_SERVE:-}" ] && sleep 1
+  stop_all 15 "serve-$size" "informer-$size" "informer-scoped-$size" "kubectl-$size" "drainwatch-record-$size" "informer-stamped-$size"
   {
     printf '{"size": %d, "namespacePods": %d, "namespaceEvents": %d, "scaleSeconds": %d,' "$size" "$ns_pods" "$ns_events" "$scale_s"
     printf ' "rolloutStart": %s, "rolloutEnd": %s, "loadAverage": "%s", "componentCPUSeconds": {' \

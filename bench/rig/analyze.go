@@ -18,7 +18,7 @@ import (
 )
 
 // Watchers in the order they are shown.
-var watcherOrder = []string{"drainwatch", "informer", "informer-scoped", "kubectl", "drainwatch-record", "informer-stamped", namespaceProbe}
+var watcherOrder = []string{"drainwatch", "serve", "informer", "informer-scoped", "kubectl", "drainwatch-record", "informer-stamped", namespaceProbe}
 
 // namespaceProbe is drainwatch started on the whole namespace (every pod in scope) and stopped
 // once its caches synced: it measures the first output only.
@@ -562,6 +562,14 @@ func markdown(r Results) string {
 		fmt.Fprintf(&b, "At %d pods drainwatch used %.2f CPU s and %.1f MiB peak RSS: **%.2fx the CPU and %.2fx the peak RSS of informer-scoped** (%.2f s, %.1f MiB; the same server-side selectors, no-op handlers). The informer on the whole namespace used %.2f s and %.1f MiB (drainwatch %.2fx, %.2fx), kubectl get pods -w %.2f s and %.1f MiB.\n\n",
 			s.Pods, dw.CPUSeconds, dw.PeakRSSMiB, s.CPURatioVsScoped, s.RSSRatioVsScoped, sc.CPUSeconds, sc.PeakRSSMiB,
 			in.CPUSeconds, in.PeakRSSMiB, s.CPURatioVsInformer, s.RSSRatioVsInformer, kc.CPUSeconds, kc.PeakRSSMiB)
+		if sv, ok := s.Watchers["serve"]; ok {
+			lag := "-"
+			if sv.Lag != nil {
+				lag = fmt.Sprintf("%.0f ms", sv.Lag.P99)
+			}
+			fmt.Fprintf(&b, "serve on the whole cluster used %.2f CPU s and %.1f MiB peak RSS: %.2fx the CPU and %.2fx the peak RSS of the informer on the same resources (every pod, EndpointSlice and Event of the namespace); lag p99 (etcd delete to its JSON line) %s.\n\n",
+				sv.CPUSeconds, sv.PeakRSSMiB, ratio(sv.CPUSeconds, in.CPUSeconds), ratio(sv.PeakRSSMiB, in.PeakRSSMiB), lag)
+		}
 	}
 	b.WriteString("## Targets\n\n| target | pods | measured | met |\n|---|---:|---:|---|\n")
 	for _, t := range r.Targets {

@@ -53,7 +53,15 @@ func writeTarGz(w io.Writer, entries []entry, mtime time.Time) error {
 	if err != nil {
 		return err
 	}
-	tw := tar.NewWriter(gz)
+	if err := writeTar(gz, entries, mtime); err != nil {
+		return err
+	}
+	return gz.Close()
+}
+
+// writeTar writes an uncompressed tar of regular files owned by root, sorted, with fixed times.
+func writeTar(w io.Writer, entries []entry, mtime time.Time) error {
+	tw := tar.NewWriter(w)
 	for _, e := range sortedEntries(entries) {
 		hdr := &tar.Header{
 			Typeflag: tar.TypeReg,
@@ -74,10 +82,7 @@ func writeTarGz(w io.Writer, entries []entry, mtime time.Time) error {
 			return fmt.Errorf("tar data for %s: %w", e.Name, err)
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return gz.Close()
+	return tw.Close()
 }
 
 // writeZip writes a deflated zip with Unix permissions and fixed times.

@@ -74,6 +74,7 @@ type options struct {
 	platforms       string
 	renderOnly      bool
 	sums            string
+	image           string
 	epoch           time.Time
 }
 
@@ -100,9 +101,12 @@ func (p platform) archiveName(version string) string {
 func main() {
 	o, err := parseFlags(os.Args[1:])
 	if err == nil {
-		if o.renderOnly {
+		switch {
+		case o.renderOnly:
 			err = renderOnly(o, os.Stdout)
-		} else {
+		case o.image != "":
+			err = runImage(o, os.Stdout)
+		default:
 			err = run(o, os.Stdout)
 		}
 	}
@@ -127,6 +131,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.platforms, "platforms", defaultPlatforms, "comma-separated GOOS/GOARCH list")
 	fs.BoolVar(&o.renderOnly, "render-only", false, "print the template rendered with -sums and build nothing")
 	fs.StringVar(&o.sums, "sums", "", "sha256sum file to render with (-render-only)")
+	fs.StringVar(&o.image, "image", "", "build only the container image of this name (e.g. ghcr.io/drainwatch/kubectl-drainwatch:v0.1.0) for the linux platforms, as OUT/image.tar")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -141,6 +141,7 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 		return jsonOut.finished(tl)
 	}
 	s := &serveSink{standby: serve.NewLeader(export), m: m, errOut: o}
+	m.Leading(!le.enabled)
 	watchCtx := ctx
 	leaderDone := make(chan error, 1)
 	stopElection := func() {}
@@ -165,6 +166,8 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 				if err := s.standby.Lead(since); err != nil {
 					fmt.Fprintf(o.ErrOut, "warning: %s\n", oneLine(err))
 				}
+				m.Leading(true)
+				m.Kept(0)
 			})
 			if err == nil && electCtx.Err() == nil {
 				err = &ExitError{Code: ExitUsage, Err: fmt.Errorf("lost Lease %s: could not renew it in time; exiting to start again as a standby", le.name)}
@@ -211,7 +214,14 @@ type serveSink struct {
 	ha bool
 }
 
-func (s *serveSink) finished(tl timeline.PodTimeline) error { return s.standby.Finished(tl) }
+func (s *serveSink) finished(tl timeline.PodTimeline) error {
+	err := s.standby.Finished(tl)
+	if !s.standby.Leading() {
+		n, _ := s.standby.Kept()
+		s.m.Kept(n)
+	}
+	return err
+}
 
 func (s *serveSink) status(line string) { fmt.Fprintln(s.errOut.ErrOut, textutil.Sanitize(line)) }
 

@@ -79,7 +79,7 @@ func TestServeReplay(t *testing.T) {
 		`drainwatch_findings_total{cause="no-prestop",id="stopped-before-drain",namespace="e2e-noprestop-`,
 		`drainwatch_shutdown_seconds_count{namespace="e2e-noprestop-`,
 		`drainwatch_drain_margin_seconds_bucket{namespace="e2e-noprestop-`,
-		"drainwatch_cache_synced 1",
+		"drainwatch_cache_synced 1", "drainwatch_leader 1",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)

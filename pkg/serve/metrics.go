@@ -28,6 +28,8 @@ type Metrics struct {
 	synced       prometheus.Gauge
 	restarts     prometheus.Counter
 	dropped      prometheus.Counter
+	leader       prometheus.Gauge
+	standby      prometheus.Gauge
 	ready        atomic.Bool
 	lastDropped  int
 }
@@ -55,7 +57,11 @@ func NewMetrics() *Metrics {
 		Help: "Watch errors after which an informer relisted."})
 	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "drainwatch_dropped_events_total",
 		Help: "Events about pods never seen terminating that were dropped at the buffer limit."})
-	m.reg.MustRegister(m.terminations, m.findings, m.shutdown, m.margin, m.synced, m.restarts, m.dropped,
+	m.leader = prometheus.NewGauge(prometheus.GaugeOpts{Name: "drainwatch_leader",
+		Help: "1 while this replica exports (it holds the Lease, or runs alone), 0 while it stands by."})
+	m.standby = prometheus.NewGauge(prometheus.GaugeOpts{Name: "drainwatch_standby_timelines",
+		Help: "Finished timelines a standby replica keeps for a takeover."})
+	m.reg.MustRegister(m.terminations, m.findings, m.shutdown, m.margin, m.synced, m.restarts, m.dropped, m.leader, m.standby,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -81,6 +87,18 @@ func (m *Metrics) Synced() {
 	m.synced.Set(1)
 	m.ready.Store(true)
 }
+
+// Leading sets drainwatch_leader.
+func (m *Metrics) Leading(yes bool) {
+	if yes {
+		m.leader.Set(1)
+	} else {
+		m.leader.Set(0)
+	}
+}
+
+// Kept sets how many finished timelines a standby keeps.
+func (m *Metrics) Kept(n int) { m.standby.Set(float64(n)) }
 
 // WatchRestart counts a watch error after which an informer relists.
 func (m *Metrics) WatchRestart() { m.restarts.Inc() }

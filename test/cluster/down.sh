@@ -24,8 +24,8 @@ fi
 log "stopping the cluster in $CLUSTER_DIR"
 
 ctr_bin=$(command -v ctr || true)
-# The proxy first: it watches the API server.
-stop traefik 10
+# The proxy and the observers first: they watch the API server.
+stop_all 10 traefik prometheus otelcol
 stop_all 10 kube-proxy "${NODES[@]/#/kubelet-}"
 
 log "stopped kube-proxy and the kubelets"
@@ -85,7 +85,7 @@ fi
 for ipt in iptables ip6tables; do
   command -v "$ipt" >/dev/null || continue
   for table in mangle nat filter; do
-    for chain in KUBE-KUBELET-CANARY KUBE-PROXY-CANARY KUBE-IPTABLES-HINT KUBE-FIREWALL; do
+    for chain in KUBE-KUBELET-CANARY KUBE-PROXY-CANARY KUBE-IPTABLES-HINT KUBE-FIREWALL "$API_CHAIN"; do
       if "$ipt" -w -t "$table" -S "$chain" >/dev/null 2>&1; then
         # Remove the jumps into the chain before the chain itself.
         "$ipt" -w -t "$table" -S | grep -E -- "-j $chain( |\$)" | sed 's/^-A /-D /' | while read -r rule; do

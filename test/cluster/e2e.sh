@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests against a fresh local cluster: starts it (up.sh, with the Traefik
-# reverse proxy unless DRAINWATCH_CLUSTER_PROXY=0), runs
+# reverse proxy unless DRAINWATCH_CLUSTER_PROXY=0, and Prometheus and an OpenTelemetry Collector
+# unless DRAINWATCH_CLUSTER_OBSERVE=0), runs
 # `go test -tags e2e ./test/e2e`, and always stops it (down.sh), also when interrupted. On
 # failure the component logs are kept in $DRAINWATCH_E2E_LOGS
 # (default /tmp/drainwatch-e2e-logs-<time>). Extra arguments go to go test (e.g. -run NAME).
@@ -17,8 +18,10 @@ source "$here/lib.sh"
 resolve_bin
 export DRAINWATCH_CLUSTER_BIN=$BIN
 
-# The scenarios that drain behind Ingresses and HTTPRoutes need the reverse proxy.
+# The scenarios that drain behind Ingresses and HTTPRoutes need the reverse proxy; serve's
+# need Prometheus and the OpenTelemetry Collector.
 export DRAINWATCH_CLUSTER_PROXY=${DRAINWATCH_CLUSTER_PROXY:-1}
+export DRAINWATCH_CLUSTER_OBSERVE=${DRAINWATCH_CLUSTER_OBSERVE:-1}
 
 t0=$SECONDS
 kubeconfig=$("$here/up.sh" | tail -n1) || die "the local cluster did not start; the e2e tests cannot run"

@@ -3,7 +3,9 @@
 #   OUTDIR/app.tar    drainwatch.test/app:e2e    the static test app (test/app) as /app, plus
 #                                                busybox-static (/bin/sh, /bin/sleep, ...)
 #   OUTDIR/pause.tar  drainwatch.test/pause:e2e  the same layer, entrypoint `sleep 2147483647`
-# Both share one layer. Import them with `ctr -n k8s.io images import FILE`.
+#   OUTDIR/drainwatch.tar  drainwatch.test/kubectl-drainwatch:e2e  the release image of the
+#                          module (make image), for this machine's platform
+# The first two share one layer. Import them with `ctr -n k8s.io images import FILE`.
 #
 #   test/cluster/images.sh OUTDIR
 set -euo pipefail
@@ -67,5 +69,8 @@ image() {
 }
 
 image drainwatch.test/app:e2e '["/app"]' "$out/app.tar"
+(cd "$repo" && go run ./hack/dist -version v0.0.0-e2e -image drainwatch.test/kubectl-drainwatch:e2e \
+  -platforms "linux/$(go env GOARCH)" -out "$work/dist" >&2)
+mv "$work/dist/image.tar" "$out/drainwatch.tar"
 image drainwatch.test/pause:e2e '["/bin/sleep","2147483647"]' "$out/pause.tar"
 echo "$out"

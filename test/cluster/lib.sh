@@ -27,7 +27,16 @@ PORTS=(2379 2380 "$API_PORT" 10257 10259 10249 10256 10250 10248 11250 11248)
 PROXY_PORT=18080
 PROXY_ADMIN_PORT=18081
 
+# With DRAINWATCH_CLUSTER_OBSERVE=1: the OpenTelemetry Collector's OTLP/HTTP port (on node-1's
+# IP, for the pods) and Prometheus's port (on 127.0.0.1).
+OTLP_PORT=4318
+PROMETHEUS_PORT=19090
+
+# The filter chain that lets only loopback and the pod network reach the API server.
+API_CHAIN=DRAINWATCH-API
+
 APP_IMAGE=drainwatch.test/app:e2e
+DRAINWATCH_IMAGE=drainwatch.test/kubectl-drainwatch:e2e
 PAUSE_IMAGE=drainwatch.test/pause:e2e
 
 # Kubelets and containerds of the two nodes must not see each other's pod cgroups (a kubelet

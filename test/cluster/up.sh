@@ -14,6 +14,17 @@
 #                                   "traefik", Gateway default/traefik; HTTP on 127.0.0.1:18080,
 #                                   /ping on 127.0.0.1:18081, a JSON access log in logs/; what the
 #                                   tests need to find it is in proxy.env in the state directory
+#   DRAINWATCH_CLUSTER_OBSERVE=1    also start, as host processes, an OpenTelemetry Collector
+#                                   (test/cluster/build.sh otelcol) that receives OTLP/HTTP from
+#                                   the pods on node-1's IP, port 4318, into a JSON-lines file,
+#                                   and Prometheus (build.sh prometheus) on 127.0.0.1:19090 that
+#                                   scrapes the "metrics" port of every pod labelled
+#                                   app.kubernetes.io/name=kubectl-drainwatch; observe.env in the
+#                                   state directory says where they are
+#
+# Pods reach the API server as in any cluster, through the kubernetes Service (10.96.0.1:443):
+# its EndpointSlice points at node-1's IP, where the API server listens too; a filter chain
+# (DRAINWATCH-API) lets only loopback and the pod network connect to its port.
 #
 # Stop it with test/cluster/down.sh. A cluster left behind by a crashed run in the same state
 # directory is torn down first.
@@ -38,6 +49,8 @@ for n in "${NODES[@]}"; do
 done
 proxy=${DRAINWATCH_CLUSTER_PROXY:-0}
 [ "$proxy" = 1 ] && PORTS+=("$PROXY_PORT" "$PROXY_ADMIN_PORT")
+observe=${DRAINWATCH_CLUSTER_OBSERVE:-0}
+[ "$observe" = 1 ] && PORTS+=("$OTLP_PORT" "$PROMETHEUS_PORT")
 for p in "${PORTS[@]}"; do
   if ss -Htln "sport = :$p" | grep -q .; then
     die "TCP port $p is in use; another cluster running? ($(ss -Htlnp "sport = :$p" | head -n1))"
@@ -53,6 +66,13 @@ if [ "$proxy" = 1 ]; then
   [ -x "$traefik_bin/traefik" ] || die "no traefik in $traefik_bin (test/cluster/build.sh traefik)"
   gateway_crds=$("$here/build.sh" gateway-crds | tail -n1)
   log "traefik: $traefik_bin/traefik, Gateway API CRDs: $gateway_crds"
+fi
+if [ "$observe" = 1 ]; then
+  otelcol_bin=$("$here/build.sh" otelcol | tail -n1)
+  prometheus_bin=$("$here/build.sh" prometheus | tail -n1)
+  [ -x "$otelcol_bin/otelcol" ] || die "no otelcol in $otelcol_bin (test/cluster/build.sh otelcol)"
+  [ -x "$prometheus_bin/prometheus" ] || die "no prometheus in $prometheus_bin (test/cluster/build.sh prometheus)"
+  log "otelcol: $otelcol_bin/otelcol, prometheus: $prometheus_bin/prometheus"
 fi
 
 mkdir -p "$CLUSTER_DIR"/{pids,cmd,logs,pki,images}
@@ -163,15 +183,50 @@ start etcd "" "$BIN/etcd" --name default --data-dir "$CLUSTER_DIR/etcd" \
   --initial-cluster default=http://127.0.0.1:2380 --unsafe-no-fsync --log-level warn
 wait_for etcd 60 curl -fsS http://127.0.0.1:2379/health
 
+# The API server listens on every address so that pods reach it at node-1's IP; only loopback
+# and the pod network may connect.
+for ipt in iptables ip6tables; do
+  command -v "$ipt" >/dev/null || continue
+  "$ipt" -w -N "$API_CHAIN"
+  if [ "$ipt" = iptables ]; then
+    "$ipt" -w -A "$API_CHAIN" -s 127.0.0.0/8 -j ACCEPT
+    "$ipt" -w -A "$API_CHAIN" -s "$CLUSTER_CIDR" -j ACCEPT
+  else
+    "$ipt" -w -A "$API_CHAIN" -s ::1 -j ACCEPT
+  fi
+  "$ipt" -w -A "$API_CHAIN" -j DROP
+  "$ipt" -w -I INPUT -p tcp --dport "$API_PORT" -j "$API_CHAIN"
+done
 log "starting kube-apiserver"
 start kube-apiserver "" "$BIN/kube-apiserver" \
-  --etcd-servers http://127.0.0.1:2379 --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+  --etcd-servers http://127.0.0.1:2379 --bind-address 0.0.0.0 --advertise-address 127.0.0.1 \
   --secure-port "$API_PORT" --endpoint-reconciler-type none --cert-dir "$pki/apiserver" \
   --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC,Node \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SERVICE_CIDR" \
   --kubelet-preferred-address-types InternalIP --profiling=false --v=1
 wait_for kube-apiserver 120 curl -fsSk -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$API_PORT/readyz"
+
+# No endpoint reconciler runs (the advertised address is loopback): the kubernetes Service's
+# endpoint is node-1's IP, which the API server also listens on.
+kc apply -f - >/dev/null <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes
+  namespace: default
+  labels:
+    kubernetes.io/service-name: kubernetes
+    endpointslice.kubernetes.io/managed-by: drainwatch-test-cluster
+addressType: IPv4
+endpoints:
+- addresses: ["${NODE_IP[node-1]}"]
+  conditions: {ready: true}
+ports:
+- name: https
+  protocol: TCP
+  port: $API_PORT
+EOF
 
 log "starting kube-controller-manager and kube-scheduler"
 start kube-controller-manager "" "$BIN/kube-controller-manager" --kubeconfig "$KUBECONFIG_ADMIN" \
@@ -285,11 +340,11 @@ done
 for n in "${NODES[@]}"; do
   sock=$CLUSTER_DIR/$n/containerd.sock
   wait_for "containerd of $n" 60 ctr --address "$sock" version
-  for img in pause app; do
+  for img in pause app drainwatch; do
     ctr --address "$sock" -n k8s.io images import "$CLUSTER_DIR/images/$img.tar" >/dev/null
   done
 done
-log "imported $APP_IMAGE and $PAUSE_IMAGE into both containerds"
+log "imported $APP_IMAGE, $PAUSE_IMAGE and $DRAINWATCH_IMAGE into both containerds"
 
 for n in "${NODES[@]}"; do
   d=$CLUSTER_DIR/$n
@@ -418,6 +473,63 @@ PROXY_ACCESS_LOG=$access_log
 PROXY_INGRESS_CLASS=traefik
 PROXY_GATEWAY_CLASS=traefik
 PROXY_GATEWAY=default/traefik
+EOF
+fi
+if [ "$observe" = 1 ]; then
+  d=$CLUSTER_DIR/otelcol
+  mkdir -p "$d"
+  traces=$d/traces.jsonl
+  cat >"$d/config.yaml" <<EOF
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: ${NODE_IP[node-1]}:$OTLP_PORT
+exporters:
+  file:
+    path: $traces
+    format: json
+    flush_interval: 100ms
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [file]
+EOF
+  log "starting otelcol"
+  start otelcol "" "$otelcol_bin/otelcol" --config "$d/config.yaml"
+  wait_for otelcol 60 grep -q "Everything is ready" "$CLUSTER_DIR/logs/otelcol.log"
+  d=$CLUSTER_DIR/prometheus
+  mkdir -p "$d/data"
+  cat >"$d/prometheus.yaml" <<EOF
+global:
+  scrape_interval: 2s
+  scrape_timeout: 2s
+scrape_configs:
+- job_name: kubectl-drainwatch
+  kubernetes_sd_configs:
+  - role: pod
+    kubeconfig_file: $KUBECONFIG_ADMIN
+  relabel_configs:
+  - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name, __meta_kubernetes_pod_container_port_name]
+    regex: kubectl-drainwatch;metrics
+    action: keep
+  - source_labels: [__meta_kubernetes_pod_name]
+    target_label: pod
+EOF
+  log "starting prometheus"
+  start prometheus "" "$prometheus_bin/prometheus" --config.file "$d/prometheus.yaml" \
+    --web.listen-address "127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.path "$d/data" --log.level warn
+  wait_for prometheus 60 curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+  # What the e2e tests read to find them.
+  cat >"$CLUSTER_DIR/observe.env" <<EOF
+PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+OTLP_ENDPOINT=http://${NODE_IP[node-1]}:$OTLP_PORT
+OTLP_TRACES_FILE=$traces
+DRAINWATCH_IMAGE=$DRAINWATCH_IMAGE
 EOF
 fi
 log "cluster up in $((SECONDS - began))s (components started in $((SECONDS - t))s); logs in $CLUSTER_DIR/logs"
