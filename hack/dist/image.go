@@ -73,7 +73,7 @@ func runImage(o options, stdout io.Writer) error {
 	}
 	tag := ref.Identifier()
 	if err := lp.AppendIndex(idx, layout.WithAnnotations(map[string]string{
-		"io.containerd.image.name":         ref.Name(),
+		"io.containerd.image.name":          ref.Name(),
 		"org.opencontainers.image.ref.name": tag,
 	})); err != nil {
 		return err
