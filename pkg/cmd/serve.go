@@ -28,8 +28,11 @@ const DefaultMetricsAddr = ":9477"
 const serveExample = `  # In the cluster (or anywhere): every termination of every namespace as metrics and JSON lines
   kubectl-drainwatch serve --metrics-addr :9477
 
-  # One namespace
-  kubectl-drainwatch serve -n shop
+  # One namespace, with a span per termination sent to an OpenTelemetry Collector
+  kubectl-drainwatch serve -n shop --otlp-endpoint http://otel-collector:4318
+
+  # As one of two replicas (deploy/ runs it so)
+  kubectl-drainwatch serve --leader-elect
 
   # Replay a recording into the exporters and keep serving /metrics (demos, tests)
   kubectl-drainwatch serve --replay web.ndjson`
@@ -43,7 +46,7 @@ func newCmdServe(streams genericiooptions.IOStreams) *cobra.Command {
 	var otlp string
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Watch every termination of the cluster and export it: Prometheus metrics and JSON lines",
+		Short: "Watch every termination of the cluster and export it: Prometheus metrics, OTLP traces, JSON lines",
 		Long: `serve watches the pods of every namespace (or of -n, narrowed by -l), builds each pod's
 termination timeline with the same engine as the other commands, and exports every finished one:
 
@@ -51,12 +54,21 @@ termination timeline with the same engine as the other commands, and exports eve
             drainwatch_findings_total{namespace,owner_kind,owner,id,cause},
             drainwatch_shutdown_seconds and drainwatch_drain_margin_seconds histograms,
             drainwatch_cache_synced, drainwatch_watch_restarts_total,
-            drainwatch_dropped_events_total, and the Go and process collectors.
+            drainwatch_dropped_events_total, drainwatch_leader,
+            drainwatch_standby_timelines, and the Go and process collectors.
             No label names a pod: the series are bounded by owners.
+  traces    with --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT: a span
+            k8s.pod.termination per termination over OTLP/HTTP, its marks as
+            events, verdict, findings and cause as attributes; one trace per
+            rollout, scale-down, drain or bare pod deletion.
   stdout    one PodTimeline JSON line per finished termination (as --json).
   /healthz  200 while the process runs; /readyz 200 once the caches are synced.
 
 Finished timelines are not kept: memory follows the terminations in progress.
+
+With --leader-elect, every replica watches and only the holder of the Lease exports; a replica
+that takes over exports what finished since the previous holder stopped (at least once around
+the takeover), so a failover in the middle of a rollout loses none of its terminations.
 
 Exit codes: 0 stopped by a signal (or, with --replay, after the recording when interrupted);
 2 usage, connection or permission error; 3 the recording could not be read.`,
@@ -88,7 +100,7 @@ Exit codes: 0 stopped by a signal (or, with --replay, after the recording when i
 	f.StringVarP(&o.Selector, "selector", "l", "", "Only pods matching this label selector.")
 	f.StringVar(&o.Replay, "replay", "", "Export a recording instead of watching a cluster, then keep serving until stopped.")
 	f.StringVar(&otlp, "otlp-endpoint", "", "Send a span per termination over OTLP/HTTP to this base URL (e.g. http://otel-collector:4318; /v1/traces is appended). Without it the standard OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_ENDPOINT variables are used; with neither, no traces are sent.")
-	f.BoolVar(&le.enabled, "leader-elect", false, "Run as one of several replicas: only the holder of a coordination.k8s.io Lease watches and exports; the others wait and take over when it goes.")
+	f.BoolVar(&le.enabled, "leader-elect", false, "Run as one of several replicas: all watch, only the holder of a coordination.k8s.io Lease exports; another takes over when it goes.")
 	f.StringVar(&le.namespace, "leader-elect-namespace", "", "Namespace of the Lease; default $POD_NAMESPACE, else the kubeconfig's namespace.")
 	f.StringVar(&le.name, "leader-elect-lease", "kubectl-drainwatch", "Name of the Lease.")
 	o.budget.global = o.DrainBudget

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -181,5 +182,24 @@ func TestLeaderElection(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("b did not take over after a released the Lease")
+	}
+}
+
+// An OTLP endpoint that is not an http(s) URL, or a gRPC protocol variable, is a usage error
+// named in one line, before anything starts.
+func TestServeBadOTLP(t *testing.T) {
+	for _, c := range []struct{ endpoint, protocol, want string }{
+		{"otel-collector:4317", "", "is not an http:// or https:// URL"},
+		{"http://otel-collector:4318", "grpc", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported"},
+	} {
+		t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", c.protocol)
+		var out, errOut lockedBuffer
+		cmd := NewCmdDrainwatch(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		cmd.SetArgs([]string{"serve", "--replay", filepath.Join("..", "..", "examples", "rollout-no-prestop.ndjson"), "--otlp-endpoint", c.endpoint})
+		err := cmd.Execute()
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("--otlp-endpoint %s with protocol %q: %v, want exit %d and one line with %q", c.endpoint, c.protocol, err, ExitUsage, c.want)
+		}
 	}
 }
