@@ -83,6 +83,9 @@ type Engine struct {
 	pods    map[types.UID]*podState
 	byName  map[string]types.UID // namespace/name -> uid of the newest pod with that name
 	done    map[types.UID]int    // index into finished
+	// doneAt is, with Forget, when each finished termination was done, oldest first: after
+	// forgetDoneAfter it is forgotten entirely.
+	doneAt []doneEntry
 	order   []*podState          // terminations in start order (live and finished)
 	finish  []PodTimeline
 	slices  map[string]*sliceState
@@ -141,6 +144,7 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 	}
 	if d.Time.After(e.now) {
 		e.now = d.Time
+		e.expireDone()
 	}
 	switch {
 	case d.Pod != nil:
@@ -198,6 +202,28 @@ func (e *Engine) Snapshot() Snapshot {
 	return s
 }
 
+// forgetDoneAfter is how long, with Forget, a finished termination is remembered as done: the
+// API server's default Event TTL, after which no relist can bring back an Event about it. A
+// pod that still exists then (one its kubelet ended) is seen again as a pod, not as a new
+// termination. Memory then follows the terminations of the last hour, not of all time.
+const forgetDoneAfter = time.Hour
+
+type doneEntry struct {
+	uid types.UID
+	t   time.Time
+}
+
+func (e *Engine) expireDone() {
+	i := 0
+	for i < len(e.doneAt) && e.now.Sub(e.doneAt[i].t) > forgetDoneAfter {
+		delete(e.done, e.doneAt[i].uid)
+		i++
+	}
+	if i > 0 {
+		e.doneAt = e.doneAt[i:]
+	}
+}
+
 // maxPeers bounds, with Config.Forget, the shutdown times kept per owner: past twice as many,
 // every other one is dropped.
 const maxPeers = 1000
@@ -246,6 +272,7 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	if e.cfg.Forget {
 		// Kept: only that the pod is done, so late deltas for it are recognised.
 		e.done[p.uid] = -1
+		e.doneAt = append(e.doneAt, doneEntry{p.uid, e.now})
 		e.notePDBs(p)
 		e.forget(p)
 		if i := slices.Index(e.order, p); i >= 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -318,5 +319,14 @@ func TestForgetKeepsNoTimeline(t *testing.T) {
 	}
 	if got[0].Verdict != keep[0].Verdict || len(got[0].Marks) != len(keep[0].Marks) {
 		t.Errorf("timeline differs: %s %d marks vs %s %d", got[0].Verdict, len(got[0].Marks), keep[0].Verdict, len(keep[0].Marks))
+	}
+	// An hour on, not even that it was done is kept.
+	later := late
+	later.Time = late.Time.Add(forgetDoneAfter + time.Minute)
+	later.Pod = nil
+	later.Event = &corev1.Event{}
+	e.Apply(later)
+	if len(e.done) != 0 || len(e.doneAt) != 0 {
+		t.Errorf("an hour after, %d done entries kept", len(e.done))
 	}
 }
