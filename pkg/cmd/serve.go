@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -130,6 +131,7 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 			}
 		}()
 		fmt.Fprintln(o.ErrOut, "exporting a span per termination over OTLP/HTTP")
+		otel.SetErrorHandler(&otlpWarnings{out: o.ErrOut, every: time.Minute})
 	}
 	errc := make(chan error, 1)
 	listening := make(chan struct{})
@@ -208,6 +210,31 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 	}
 	cancel()
 	return <-errc
+}
+
+// otlpWarnings prints the OTLP exporter's errors (an unreachable collector, a refused batch)
+// as one-line warnings, at most one per interval, with how many were left out.
+type otlpWarnings struct {
+	mu      sync.Mutex
+	out     io.Writer
+	every   time.Duration
+	last    time.Time
+	skipped int
+}
+
+func (w *otlpWarnings) Handle(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now := time.Now(); now.Sub(w.last) >= w.every {
+		more := ""
+		if w.skipped > 0 {
+			more = fmt.Sprintf(" (and %d more since the last warning)", w.skipped)
+		}
+		fmt.Fprintf(w.out, "warning: sending spans: %s%s; check --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT\n", oneLine(err), more)
+		w.last, w.skipped = now, 0
+		return
+	}
+	w.skipped++
 }
 
 // A replica that does not hold the Lease keeps what finished in the last standbyWindow (more

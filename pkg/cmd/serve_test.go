@@ -203,3 +203,18 @@ func TestServeBadOTLP(t *testing.T) {
 		}
 	}
 }
+
+// Exporter errors are one-line warnings, at most one per interval, counting the rest.
+func TestOTLPWarnings(t *testing.T) {
+	var b strings.Builder
+	w := &otlpWarnings{out: &b, every: time.Hour}
+	for i := 0; i < 3; i++ {
+		w.Handle(errors.New("Post \"http://c:4318/v1/traces\": dial tcp: connection refused\nretrying"))
+	}
+	w.last = time.Time{}
+	w.Handle(errors.New("refused"))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "connection refused") || !strings.Contains(lines[1], "and 2 more") {
+		t.Errorf("warnings %q, want 2 lines, the second counting 2 left out", lines)
+	}
+}
