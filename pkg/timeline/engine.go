@@ -77,16 +77,16 @@ type NodeState struct {
 
 // Engine turns deltas into timelines. It is not safe for concurrent use.
 type Engine struct {
-	cfg     Config
-	start   time.Time
-	now     time.Time
-	pods    map[types.UID]*podState
-	byName  map[string]types.UID // namespace/name -> uid of the newest pod with that name
-	done    map[types.UID]int    // index into finished
+	cfg    Config
+	start  time.Time
+	now    time.Time
+	pods   map[types.UID]*podState
+	byName map[string]types.UID // namespace/name -> uid of the newest pod with that name
+	done   map[types.UID]int    // index into finished
 	// doneAt is, with Forget, when each finished termination was done, oldest first: after
 	// forgetDoneAfter it is forgotten entirely.
-	doneAt []doneEntry
-	order   []*podState          // terminations in start order (live and finished)
+	doneAt  []doneEntry
+	order   []*podState // terminations in start order (live and finished)
 	finish  []PodTimeline
 	slices  map[string]*sliceState
 	podEPs  map[types.UID][]*endpointState
