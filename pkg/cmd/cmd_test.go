@@ -273,7 +273,7 @@ func TestCompletion(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"__complete", "s"}, "serve\tWatch every termination of the cluster and export it: Prometheus metrics and JSON lines\nsts/\nsvc/\n:6\n"},
+		{[]string{"__complete", "s"}, "serve\tWatch every termination of the cluster and export it: Prometheus metrics, OTLP traces, JSON lines\nsts/\nsvc/\n:6\n"},
 		{[]string{"__complete", "node/"}, ":4\n"},          // no cluster: no names, no files
 		{[]string{"__complete", "deploy/web", ""}, ":4\n"}, // nothing after TYPE/NAME
 		{[]string{"__complete", "pod", "x"}, ":4\n"},       // TYPE NAME, no cluster
