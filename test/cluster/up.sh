@@ -47,6 +47,9 @@ for n in "${NODES[@]}"; do
     die "network bridge ${BRIDGE[$n]} exists but no state directory owns it; is another cluster running? (DRAINWATCH_CLUSTER_DIR=<its dir> test/cluster/down.sh)"
   fi
 done
+if iptables -w -S "$API_CHAIN" >/dev/null 2>&1; then
+  die "iptables chain $API_CHAIN exists but no state directory owns it; is another cluster running? (DRAINWATCH_CLUSTER_DIR=<its dir> test/cluster/down.sh)"
+fi
 proxy=${DRAINWATCH_CLUSTER_PROXY:-0}
 [ "$proxy" = 1 ] && PORTS+=("$PROXY_PORT" "$PROXY_ADMIN_PORT")
 observe=${DRAINWATCH_CLUSTER_OBSERVE:-0}
