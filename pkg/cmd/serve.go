@@ -169,6 +169,7 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 	watchCtx := ctx
 	leaderDone := make(chan error, 1)
 	stopElection := func() {}
+	synced := make(chan struct{})
 	if le.enabled {
 		// Every replica watches; only the holder of the Lease exports (standby). Losing the Lease
 		// ends the watch and the process, as for any leader-elected controller. On a stop the
@@ -183,6 +184,22 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 		electCtx, stopElection = context.WithCancel(context.WithoutCancel(ctx))
 		defer stopElection()
 		go func() {
+			// Campaign only after watching for a while: a replica that just started (often the
+			// one replacing a leader that died) did not see what finished before it, so the
+			// standby that has been watching all along must win the takeover. What finishes
+			// during the wait is kept and exported on leading.
+			select {
+			case <-synced:
+				select {
+				case <-time.After(standbyWarmup):
+				case <-electCtx.Done():
+				}
+			case <-electCtx.Done():
+			}
+			if electCtx.Err() != nil {
+				leaderDone <- nil
+				return
+			}
 			err := o.whileLeader(electCtx, le, func(since time.Time) {
 				if !since.IsZero() {
 					fmt.Fprintf(o.ErrOut, "exporting what finished since the previous holder's last renewal (%s)\n", since.UTC().Format(time.RFC3339Nano))
@@ -205,6 +222,7 @@ func (o *Options) serve(ctx context.Context, addr string, le leaderElection, otl
 	src, err := o.source(watchCtx)
 	if err == nil {
 		m.Synced()
+		close(synced)
 		_, err = o.pipeline(watchCtx, src, s)
 	}
 	stopElection()
@@ -249,7 +267,11 @@ func (w *otlpWarnings) Handle(err error) {
 
 // A replica that does not hold the Lease keeps what finished in the last standbyWindow (more
 // than a Lease's duration plus its renew deadline), at most standbyMax timelines.
+//
+// standbyWarmup is how long a replica watches after its caches synced before it campaigns for
+// the Lease: the Lease's duration, so a replica that has been watching takes over first.
 const (
+	standbyWarmup = 15 * time.Second
 	standbyWindow = time.Minute
 	standbyMax    = 4096
 )

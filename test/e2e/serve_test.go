@@ -412,11 +412,22 @@ func TestServeFailover(t *testing.T) {
 	if left == 0 {
 		t.Fatalf("the whole rollout ended before the takeover: nothing was proven")
 	}
+	standby := map[string]bool{}
+	if list, err := env.client.CoreV1().Pods(serveNS).List(s.ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=kubectl-drainwatch"}); err == nil {
+		for _, p := range list.Items {
+			if p.Name != leader {
+				standby[p.Name] = true
+			}
+		}
+	}
 	s.kubectl("delete", "pod", leader, "-n", serveNS, "--wait=false")
 	deleted := time.Now()
 	t.Logf("deleted the leader %s with %d of %d old pods not yet gone", leader, left, len(uids))
 	next := serveLeader(t, s, leader)
 	t.Logf("%s took over after %s", next, time.Since(deleted).Round(100*time.Millisecond))
+	if !standby[next] {
+		t.Errorf("%s took over, not the standby that had been watching (%v): the pod replacing the leader did not see what finished before it started", next, standby)
+	}
 	s.waitRolledOut(a.name, a.replicas)
 
 	by := spansByPod(s, o, uids)
