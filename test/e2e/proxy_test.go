@@ -38,9 +38,22 @@ type proxyEnv struct {
 // did not run is not a pass).
 func loadProxy(t *testing.T) proxyEnv {
 	t.Helper()
-	f, err := os.Open(filepath.Join(env.dir, "proxy.env"))
+	kv := loadEnvFile(t, "proxy.env", "the cluster runs without the reverse proxy, so the proxy scenarios cannot run: start it with DRAINWATCH_CLUSTER_PROXY=1 test/cluster/up.sh, as test/cluster/e2e.sh does")
+	p := proxyEnv{url: kv["PROXY_URL"], accessLog: kv["PROXY_ACCESS_LOG"], ingressClass: kv["PROXY_INGRESS_CLASS"], gatewayClass: kv["PROXY_GATEWAY_CLASS"]}
+	p.gatewayNS, p.gatewayName, _ = strings.Cut(kv["PROXY_GATEWAY"], "/")
+	if p.url == "" || p.accessLog == "" || p.ingressClass == "" || p.gatewayName == "" {
+		t.Fatalf("incomplete proxy.env: %v", kv)
+	}
+	return p
+}
+
+// loadEnvFile reads the KEY=VALUE lines up.sh wrote to name in the cluster's state directory;
+// when the file is missing the test fails with missing.
+func loadEnvFile(t *testing.T, name, missing string) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(env.dir, name))
 	if os.IsNotExist(err) {
-		t.Fatal("the cluster runs without the reverse proxy, so the proxy scenarios cannot run: start it with DRAINWATCH_CLUSTER_PROXY=1 test/cluster/up.sh, as test/cluster/e2e.sh does")
+		t.Fatal(missing)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -53,12 +66,10 @@ func loadProxy(t *testing.T) proxyEnv {
 			kv[k] = v
 		}
 	}
-	p := proxyEnv{url: kv["PROXY_URL"], accessLog: kv["PROXY_ACCESS_LOG"], ingressClass: kv["PROXY_INGRESS_CLASS"], gatewayClass: kv["PROXY_GATEWAY_CLASS"]}
-	p.gatewayNS, p.gatewayName, _ = strings.Cut(kv["PROXY_GATEWAY"], "/")
-	if p.url == "" || p.accessLog == "" || p.ingressClass == "" || p.gatewayName == "" {
-		t.Fatalf("incomplete proxy.env: %v", kv)
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
-	return p
+	return kv
 }
 
 // routeKind is how the app is exposed through the proxy.

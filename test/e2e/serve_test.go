@@ -39,19 +39,7 @@ type observeEnv struct {
 // the test (a proof that did not run is not a pass).
 func loadObserve(t *testing.T) observeEnv {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(env.dir, "observe.env"))
-	if os.IsNotExist(err) {
-		t.Fatal("the cluster runs without Prometheus and the OpenTelemetry Collector, so serve cannot be checked: start it with DRAINWATCH_CLUSTER_OBSERVE=1 test/cluster/up.sh, as test/cluster/e2e.sh does")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			kv[k] = v
-		}
-	}
+	kv := loadEnvFile(t, "observe.env", "the cluster runs without Prometheus and the OpenTelemetry Collector, so serve cannot be checked: start it with DRAINWATCH_CLUSTER_OBSERVE=1 test/cluster/up.sh, as test/cluster/e2e.sh does")
 	o := observeEnv{prometheus: kv["PROMETHEUS_URL"], otlpEndpoint: kv["OTLP_ENDPOINT"], tracesFile: kv["OTLP_TRACES_FILE"], image: kv["DRAINWATCH_IMAGE"]}
 	if o.prometheus == "" || o.otlpEndpoint == "" || o.tracesFile == "" || o.image == "" {
 		t.Fatalf("incomplete observe.env: %v", kv)
