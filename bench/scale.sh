@@ -26,6 +26,8 @@
 #   BENCH_RESULTS=bench/results.json   where to write the results (.md next to it)
 #   DRAINWATCH_BENCH_DIR=/tmp/drainwatch-bench   state directory (removed at the end)
 #   BENCH_KEEP=1                       keep the state directory (logs, raw stamps) at the end
+#   BENCH_DW_ARGS="--flag ..."         experiments: extra arguments for the measured drainwatch,
+#   BENCH_DW_ENV="GOGC=50 ..."         and extra environment
 #   DRAINWATCH_CLUSTER_BIN=/dir        use these cluster binaries instead of test/cluster/build.sh's
 #
 # It uses its own ports (etcd 22379/22380, API server 16443, controller-manager 20257,
@@ -127,10 +129,11 @@ KWOK=$("$repo/test/cluster/build.sh" kwok | tail -n1)/kwok
 KWOK_DIR=$(cd "$repo/test/cluster/tools/kwok" && go mod download -json sigs.k8s.io/kwok | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -f "$KWOK_DIR/kustomize/stage/pod/fast/pod-ready.yaml" ] || die "cannot find kwok's Stages (module directory: '$KWOK_DIR')"
 log "building kubectl-drainwatch, the floor informer and the rig"
-# The watchers are built the way releases are (hack/dist): static, no cgo, stripped. A cgo
+# The watchers are built the way releases are (hack/dist): static, no cgo, stripped, with
+# hack/dist's build tags. A cgo
 # build of drainwatch is dynamically linked and exports every symbol (a dependency imports
 # package plugin), which alone adds about 11 MiB of resident memory.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$STATE/bin/" \
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags grpcnotrace -ldflags '-s -w' -o "$STATE/bin/" \
   ./cmd/kubectl-drainwatch ./bench/informer ./bench/profile ./bench/rig)
 RIG=$STATE/bin/rig
 DW=$STATE/bin/kubectl-drainwatch
@@ -370,10 +373,13 @@ for size in $SIZES; do
     "$DW" -n "$NS" --kubeconfig "$KC" --json
   wait_ready "drainwatch-namespace-$size" 120
   stop "drainwatch-namespace-$size" 15
+  read -r -a dw_args <<<"${BENCH_DW_ARGS:-}"
+  read -r -a START_ENV <<<"${BENCH_DW_ENV:-}"
   start "drainwatch-$size" "" "$RIG" run -name drainwatch -out "$run/drainwatch.json" \
     -stamps "$run/drainwatch.stamps" -copy "$run/drainwatch.ndjson" -stdout lines -ready "(caches synced)" \
     -stderr "$run/drainwatch.stderr" -- \
-    "${dw[@]}" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout 15m
+    "${dw[@]}" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout 15m ${dw_args[@]+"${dw_args[@]}"}
+  START_ENV=()
   wait_ready "drainwatch-$size" 120
   if [ -n "${BENCH_RECORD:-}" ]; then
     start "drainwatch-record-$size" "" "$RIG" run -name drainwatch-record -out "$run/drainwatch-record.json" \

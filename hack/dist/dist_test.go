@@ -8,6 +8,7 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -344,4 +345,24 @@ func scanManifest(t *testing.T, manifest []byte) (string, map[string]string) {
 		t.Fatalf("krew-manifest.yaml has no version or no uri/sha256 pairs")
 	}
 	return version, sums
+}
+
+// TestBuildTagsKeepTemplatesOut checks that the plugin built with BuildTags does not link
+// golang.org/x/net/trace, whose HTML templates would turn off the linker's removal of unused
+// methods and double the binary.
+func TestBuildTagsKeepTemplatesOut(t *testing.T) {
+	list := func(tags string) string {
+		out, err := exec.Command("go", "list", "-tags", tags, "-deps", "../../cmd/kubectl-drainwatch").CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	const trace = "\ngolang.org/x/net/trace\n"
+	if strings.Contains(list(BuildTags), trace) {
+		t.Errorf("the plugin built with -tags %s links golang.org/x/net/trace", BuildTags)
+	}
+	if !strings.Contains(list(""), trace) {
+		t.Log("without the tags golang.org/x/net/trace is not linked either: the tag may be unnecessary now")
+	}
 }

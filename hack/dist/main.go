@@ -272,6 +272,12 @@ func run(o options, stdout io.Writer) error {
 	return nil
 }
 
+// BuildTags are the build tags of every build of the plugin. grpcnotrace keeps gRPC (which the
+// OTLP exporter links) from importing golang.org/x/net/trace: its HTML templates call methods
+// by reflection, which stops the linker from dropping unused methods, and the binary doubled
+// (39 to 68 MB, resident pages at start 24 to 41 MiB).
+const BuildTags = "grpcnotrace"
+
 // build cross-compiles the plugin for p. The environment is pinned to what a
 // reproducible build needs: no cgo (so no host C toolchain leaks in), default
 // microarchitecture levels, and no user GOFLAGS that could change the output.
@@ -284,7 +290,7 @@ func build(o options, p platform, out string) error {
 		return err
 	}
 	ldflags := fmt.Sprintf("-s -w -buildid= -X %s.Version=%s -X %s.Commit=%s", versionPkg, o.version, versionPkg, o.commit)
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags", ldflags, "-o", absOut, o.pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-tags", BuildTags, "-ldflags", ldflags, "-o", absOut, o.pkg)
 	cmd.Dir = o.buildDir
 	cmd.Env = append(filteredEnv(os.Environ()), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Arch, "GOFLAGS=-mod=readonly")
 	cmd.Stdout = os.Stderr

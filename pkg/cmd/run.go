@@ -20,7 +20,7 @@ import (
 // source is where deltas come from: a live cluster or a recording. Both feed the same pipeline.
 type source struct {
 	header record.Header
-	deltas <-chan timeline.Delta
+	deltas <-chan []timeline.Delta
 	// status carries progress and warnings, one line each.
 	status <-chan string
 	// done is closed when the watched rollout or drain is complete (--until-done).
@@ -49,7 +49,7 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 		f.Close()
 		return nil, &ExitError{Code: ExitRecording, Err: fmt.Errorf("%s: %v", o.Replay, err)}
 	}
-	deltas := make(chan timeline.Delta, 256)
+	deltas := make(chan []timeline.Delta, 4)
 	status := make(chan string, 4)
 	var rerr error
 	var mu sync.Mutex
@@ -64,6 +64,20 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 	go func() {
 		defer close(deltas)
 		defer f.Close()
+		// Deltas go out in batches of up to 256, one at a time when paced.
+		var batch []timeline.Delta
+		flush := func() bool {
+			if len(batch) == 0 {
+				return true
+			}
+			select {
+			case deltas <- batch:
+				batch = nil
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		var prev, first time.Time
 		clamped := 0
 		defer func() {
@@ -73,6 +87,9 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 		}()
 		for {
 			d, err := rd.Next()
+			if err != nil && !flush() {
+				return
+			}
 			if err == io.EOF {
 				if rd.Truncated {
 					warn(fmt.Sprintf("%s: the last line (%d) is cut off and was skipped", o.Replay, rd.Line()))
@@ -98,6 +115,9 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 				first = d.Time
 			}
 			if o.Timeout > 0 && d.Time.Sub(first) > o.Timeout {
+				if !flush() {
+					return
+				}
 				sendStatus(ctx, status, fmt.Sprintf("--timeout %s reached in the recording's time", o.Timeout))
 				return
 			}
@@ -110,9 +130,7 @@ func (o *Options) replaySource(ctx context.Context) (*source, error) {
 				}
 			}
 			prev = d.Time
-			select {
-			case deltas <- d:
-			case <-ctx.Done():
+			if batch = append(batch, d); (pace || len(batch) == 256) && !flush() {
 				return
 			}
 		}
@@ -161,7 +179,7 @@ type flusher interface {
 func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.Snapshot, error) {
 	eng := timeline.New(timeline.Config{DrainBudget: o.DrainBudget, Partial: src.header.Partial,
 		Budgets: o.budget.budgets(src.header.TrafficPaths), Paths: src.header.TrafficPaths, PathGaps: src.header.TrafficPathGaps,
-		Forget: o.forget})
+		Forget: o.forget, SummaryOnly: o.Output != OutputTUI && o.Report == ""})
 	var rec *record.Writer
 	if o.Record != "" {
 		f, err := os.Create(o.Record)
@@ -192,20 +210,22 @@ loop:
 		select {
 		case <-tick:
 			fl.flush(eng, false)
-		case d, ok := <-src.deltas:
+		case batch, ok := <-src.deltas:
 			if !ok {
 				srcErr = src.err()
 				break loop
 			}
-			if rec != nil {
-				if err := rec.Write(d); err != nil {
-					return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
+			for _, d := range batch {
+				if rec != nil {
+					if err := rec.Write(d); err != nil {
+						return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
+					}
 				}
-			}
-			last = d.Time
-			for _, tl := range eng.Apply(d) {
-				if err := s.finished(tl); err != nil {
-					return timeline.Snapshot{}, err
+				last = d.Time
+				for _, tl := range eng.Apply(d) {
+					if err := s.finished(tl); err != nil {
+						return timeline.Snapshot{}, err
+					}
 				}
 			}
 			s.changed(eng)

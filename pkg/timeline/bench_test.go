@@ -118,24 +118,33 @@ func BenchmarkRollout5000(b *testing.B) {
 	b.ReportMetric(float64(len(deltas))*float64(b.N)/b.Elapsed().Seconds(), "deltas/s")
 }
 
-// BenchmarkRetainedPerTimeline reports the heap an engine keeps per finished timeline.
+// BenchmarkRetainedPerTimeline reports the heap an engine keeps per finished timeline, whole
+// (TUI, report) and with SummaryOnly (JSON, text).
 func BenchmarkRetainedPerTimeline(b *testing.B) {
 	deltas := rollout(2000)
-	var per float64
-	for b.Loop() {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		e := New(Config{})
-		for _, d := range deltas {
-			e.Apply(d)
+	for _, only := range []bool{false, true} {
+		name := "whole"
+		if only {
+			name = "summary only"
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		per = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 2000
-		runtime.KeepAlive(e)
+		b.Run(name, func(b *testing.B) {
+			var per float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				e := New(Config{SummaryOnly: only})
+				for _, d := range deltas {
+					e.Apply(d)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				per = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 2000
+				runtime.KeepAlive(e)
+			}
+			b.ReportMetric(per, "B-retained/timeline")
+		})
 	}
-	b.ReportMetric(per, "B-retained/timeline")
 }
 
 // BenchmarkPeerShutdown sizes a finding from the exit times of 5,000 other pods of the owner,

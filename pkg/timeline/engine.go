@@ -42,6 +42,11 @@ type Config struct {
 	// Snapshot and the final Summary then cover only terminations still open, and
 	// recommendations are not made.
 	Forget bool
+	// SummaryOnly keeps of each finished timeline only what the Summary and the recommendations
+	// read, for outputs that print a timeline once, when it finishes (JSON, text): Snapshot then
+	// shows finished timelines without their marks, containers and findings. A finished
+	// timeline then keeps half the memory (BenchmarkRetainedPerTimeline).
+	SummaryOnly bool
 	// Partial names resources that could not be watched ("events", "endpointslices"); timelines
 	// and findings that depend on them are marked partial.
 	Partial []string
@@ -281,7 +286,11 @@ func (e *Engine) complete(p *podState) PodTimeline {
 		return tl
 	}
 	e.done[p.uid] = len(e.finish)
-	e.finish = append(e.finish, tl)
+	kept := tl
+	if e.cfg.SummaryOnly {
+		kept.Marks, kept.Containers, kept.Findings = nil, nil, nil
+	}
+	e.finish = append(e.finish, kept)
 	e.notePDBs(p)
 	// What remains is needed only to recognise late or repeated deltas for this pod.
 	p.pod = nil

@@ -172,10 +172,13 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 			p.addService(ep.service)
 		}
 	}
-	prev := p.pod
+	prev, prevOwner := p.pod, p.owner
 	p.pod = pod
 	p.owner = e.ownerOf(pod)
-	e.seeTemplate(p)
+	if prev == nil || !sameOwner(prevOwner, p.owner) {
+		// A pod's containers and grace period cannot change: one look per pod and owner.
+		e.seeTemplate(p)
+	}
 	if pod.Spec.NodeName != "" {
 		p.node = pod.Spec.NodeName
 	}
@@ -224,6 +227,14 @@ func (e *Engine) applyPod(d Delta) []PodTimeline {
 		return []PodTimeline{e.complete(p)}
 	}
 	return nil
+}
+
+func sameOwner(a, b *Owner) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Kind == b.Kind && a.Name == b.Name &&
+		(a.Controller == b.Controller || a.Controller != nil && b.Controller != nil && *a.Controller == *b.Controller)
 }
 
 func (e *Engine) forget(p *podState) {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // findingNeed ties a finding of a pod to what it asks of the pod spec, for recommendations.
@@ -62,13 +64,15 @@ func (e *Engine) seeTemplate(p *podState) {
 		t = &template{grace: -1, sleeps: map[string]int64{}}
 		e.templates[k] = t
 	}
-	spec := p.pod.Spec
+	spec := &p.pod.Spec
 	if g := spec.TerminationGracePeriodSeconds; g != nil && *g > t.grace {
 		t.grace = *g
 	}
-	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
-		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
-			t.sleeps[c.Name] = max(t.sleeps[c.Name], c.Lifecycle.PreStop.Sleep.Seconds)
+	for _, cs := range [2][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			if l := cs[i].Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+				t.sleeps[cs[i].Name] = max(t.sleeps[cs[i].Name], l.PreStop.Sleep.Seconds)
+			}
 		}
 	}
 }

@@ -117,28 +117,43 @@ func watching(t *testing.T, cs *fake.Clientset, resources ...string) {
 	}
 }
 
+// pending holds the rest of a batch next has begun, per Watcher (the tests run one at a time).
+var pending = map[*Watcher][]timeline.Delta{}
+
+// receive returns the next delta, and false when Deltas is closed or nothing comes within d.
+func receive(w *Watcher, d time.Duration) (timeline.Delta, bool) {
+	timeout := time.After(d)
+	for len(pending[w]) == 0 {
+		select {
+		case batch, ok := <-w.Deltas():
+			if !ok {
+				return timeline.Delta{}, false
+			}
+			pending[w] = batch
+		case <-timeout:
+			return timeline.Delta{}, false
+		}
+	}
+	got := pending[w][0]
+	pending[w] = pending[w][1:]
+	return got, true
+}
+
 // next returns the next delta or fails after a timeout.
 func next(t *testing.T, w *Watcher) timeline.Delta {
 	t.Helper()
-	select {
-	case d, ok := <-w.Deltas():
-		if !ok {
-			t.Fatal("Deltas closed")
-		}
-		return d
-	case <-time.After(5 * time.Second):
-		t.Fatal("no delta within 5s")
+	d, ok := receive(w, 5*time.Second)
+	if !ok {
+		t.Fatal("Deltas closed, or no delta within 5s")
 	}
-	return timeline.Delta{}
+	return d
 }
 
 // noDelta fails if a delta arrives within d.
 func noDelta(t *testing.T, w *Watcher, d time.Duration) {
 	t.Helper()
-	select {
-	case got := <-w.Deltas():
+	if got, ok := receive(w, d); ok {
 		t.Fatalf("unexpected delta %s %s", got.Type, describeDelta(got))
-	case <-time.After(d):
 	}
 }
 

@@ -15,27 +15,23 @@ import (
 type stream struct {
 	clock func() time.Time
 
-	mu      sync.Mutex
-	items   []item
+	mu    sync.Mutex
+	items []timeline.Delta
+	// doneAt is where in items the target finished (-1: not there).
+	doneAt  int
 	tracker *doneTracker
 	wake    chan struct{}
 }
 
-// item is a delta, or the point in the stream where the target finished.
-type item struct {
-	delta timeline.Delta
-	done  bool
-}
-
 func newStream(clock func() time.Time, tracker *doneTracker) *stream {
-	return &stream{clock: clock, tracker: tracker, wake: make(chan struct{}, 1)}
+	return &stream{clock: clock, tracker: tracker, doneAt: -1, wake: make(chan struct{}, 1)}
 }
 
 // push stamps d with the receive time and queues it.
 func (s *stream) push(d timeline.Delta) {
 	s.mu.Lock()
 	d.Time = s.clock()
-	s.items = append(s.items, item{delta: d})
+	s.items = append(s.items, d)
 	s.tracker.observe(d)
 	if d.Event == nil && d.Slice == nil {
 		// Only pods, ReplicaSets and nodes can finish a target; Events and EndpointSlices,
@@ -64,9 +60,10 @@ func (s *stream) synced() {
 	s.signal()
 }
 
+// checkLocked marks the point where the target finished; the tracker says so once.
 func (s *stream) checkLocked() {
 	if s.tracker.check() {
-		s.items = append(s.items, item{done: true})
+		s.doneAt = len(s.items)
 	}
 }
 
@@ -77,34 +74,51 @@ func (s *stream) signal() {
 	}
 }
 
-// run sends queued deltas on out until ctx ends, and closes done when it reaches the point
-// where the target finished. out is unbuffered, so when done closes the consumer has received
-// every delta before it.
-func (s *stream) run(ctx context.Context, out chan<- timeline.Delta, done chan<- struct{}) {
-	var batch []item
+// run sends what is queued on out, in batches, until ctx ends, and closes done when it reaches
+// the point where the target finished. A batch is everything queued since the last one, so a
+// busy consumer takes many deltas per hand-over. out is unbuffered, so when done closes the
+// consumer has received every delta before it; and once it received a batch it is done with
+// the one before, whose array is then reused.
+func (s *stream) run(ctx context.Context, out chan<- []timeline.Delta, done chan<- struct{}) {
+	var sent, spare []timeline.Delta
 	for {
 		s.mu.Lock()
-		batch, s.items = s.items, batch[:0]
+		batch, doneAt := s.items, s.doneAt
+		s.items, s.doneAt = spare[:0], -1
 		s.mu.Unlock()
-		for i, it := range batch {
-			if it.done {
+		spare = nil
+		parts := [2][]timeline.Delta{batch}
+		if doneAt >= 0 {
+			parts = [2][]timeline.Delta{batch[:doneAt:doneAt], batch[doneAt:]}
+		}
+		handed := false
+		for i, part := range parts {
+			if i == 1 && doneAt >= 0 {
 				close(done)
+			}
+			if len(part) == 0 {
 				continue
 			}
 			select {
-			case out <- it.delta:
+			case out <- part:
+				handed = true
 			case <-ctx.Done():
 				return
 			}
-			batch[i] = item{} // let the object go once delivered
 		}
-		if len(batch) > 0 {
+		if !handed {
+			spare = batch[:0]
+			if doneAt >= 0 {
+				continue
+			}
+			select {
+			case <-s.wake:
+			case <-ctx.Done():
+				return
+			}
 			continue
 		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return
-		}
+		clear(sent) // let the objects go
+		spare, sent = sent[:0], batch
 	}
 }

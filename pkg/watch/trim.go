@@ -96,13 +96,39 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			Phase:                 p.Status.Phase,
 			Reason:                p.Status.Reason,
 			Message:               p.Status.Message,
-			Conditions:            p.Status.Conditions,
+			Conditions:            trimConditions(p.Status.Conditions, p.Spec.ReadinessGates),
 			PodIP:                 p.Status.PodIP,
 			InitContainerStatuses: trimStatuses(p.Status.InitContainerStatuses),
 			ContainerStatuses:     trimStatuses(p.Status.ContainerStatuses),
 		},
 	}
 	return p
+}
+
+// trimConditions keeps the conditions the timeline reads: Ready, DisruptionTarget and those of
+// the readiness gates. The others (PodScheduled, Initialized, ContainersReady...) are most of a
+// pod's status, and an update that changes only them is not passed on.
+func trimConditions(cs []corev1.PodCondition, gates []corev1.PodReadinessGate) []corev1.PodCondition {
+	kept := func(c *corev1.PodCondition) bool {
+		return c.Type == corev1.PodReady || c.Type == corev1.DisruptionTarget ||
+			slices.ContainsFunc(gates, func(g corev1.PodReadinessGate) bool { return g.ConditionType == c.Type })
+	}
+	n := 0
+	for i := range cs {
+		if kept(&cs[i]) {
+			n++
+		}
+	}
+	if n == len(cs) {
+		return cs
+	}
+	out := make([]corev1.PodCondition, 0, n) // a copy, so the rest is not kept alive
+	for i := range cs {
+		if kept(&cs[i]) {
+			out = append(out, cs[i])
+		}
+	}
+	return out
 }
 
 func trimContainers(cs []corev1.Container) []corev1.Container {
@@ -286,15 +312,18 @@ func unchanged(oldObj, newObj any) bool {
 		n, ok := newObj.(*corev1.Pod)
 		return ok && !podStatusChanged(o, n) && samePod(o, n)
 	case *discoveryv1.EndpointSlice:
-		return sameExceptVersion(o, newObj)
+		n, ok := newObj.(*discoveryv1.EndpointSlice)
+		return ok && sameSlice(o, n)
 	case *corev1.Event:
 		return sameExceptVersion(o, newObj)
 	case *appsv1.ReplicaSet:
-		return sameExceptVersion(o, newObj)
+		n, ok := newObj.(*appsv1.ReplicaSet)
+		return ok && o.TypeMeta == n.TypeMeta && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && ptrEqual(o.Spec.Replicas, n.Spec.Replicas)
 	case *corev1.Node:
 		return sameExceptVersion(o, newObj)
 	case *appsv1.Deployment:
-		return sameExceptVersion(o, newObj)
+		n, ok := newObj.(*appsv1.Deployment)
+		return ok && sameDeployment(o, n)
 	case *appsv1.StatefulSet:
 		return sameExceptVersion(o, newObj)
 	case *policyv1.PodDisruptionBudget:
@@ -317,12 +346,7 @@ func podStatusChanged(a, b *corev1.Pod) bool {
 // comparison of a pod costs several times its decoding, and pods are most of the updates.
 // It compares exactly the fields trimPod keeps (TestSamePodAgreesWithReflection checks that).
 func samePod(a, b *corev1.Pod) bool {
-	ma, mb := &a.ObjectMeta, &b.ObjectMeta
-	if ma.Name != mb.Name || ma.Namespace != mb.Namespace || ma.UID != mb.UID ||
-		!ma.CreationTimestamp.Equal(&mb.CreationTimestamp) || !ma.DeletionTimestamp.Equal(mb.DeletionTimestamp) ||
-		!ptrEqual(ma.DeletionGracePeriodSeconds, mb.DeletionGracePeriodSeconds) ||
-		!maps.Equal(ma.Labels, mb.Labels) || !maps.Equal(ma.Annotations, mb.Annotations) ||
-		!slices.Equal(ma.Finalizers, mb.Finalizers) || !slices.EqualFunc(ma.OwnerReferences, mb.OwnerReferences, sameOwnerRef) {
+	if !sameMeta(&a.ObjectMeta, &b.ObjectMeta) {
 		return false
 	}
 	sa, sb := &a.Spec, &b.Spec
@@ -340,6 +364,49 @@ func samePod(a, b *corev1.Pod) bool {
 		slices.EqualFunc(ta.InitContainerStatuses, tb.InitContainerStatuses, sameStatus) &&
 		slices.EqualFunc(ta.ContainerStatuses, tb.ContainerStatuses, sameStatus) &&
 		a.TypeMeta == b.TypeMeta
+}
+
+// The comparisons below are sameExceptVersion without reflection for what trimMeta, trimSlice,
+// trimReplicaSet and trimDeployment keep (TestSameAgreesWithReflection checks each): during a
+// rollout every pod change also rewrites an EndpointSlice, the ReplicaSets' and the Deployment's
+// status, and a reflective comparison of those costs more than decoding them.
+
+// sameMeta compares the metadata the trims keep, except the resourceVersion.
+func sameMeta(ma, mb *metav1.ObjectMeta) bool {
+	return ma.Name == mb.Name && ma.Namespace == mb.Namespace && ma.UID == mb.UID && ma.Generation == mb.Generation &&
+		ma.CreationTimestamp.Equal(&mb.CreationTimestamp) && ma.DeletionTimestamp.Equal(mb.DeletionTimestamp) &&
+		ptrEqual(ma.DeletionGracePeriodSeconds, mb.DeletionGracePeriodSeconds) &&
+		maps.Equal(ma.Labels, mb.Labels) && maps.Equal(ma.Annotations, mb.Annotations) &&
+		slices.Equal(ma.Finalizers, mb.Finalizers) && slices.EqualFunc(ma.OwnerReferences, mb.OwnerReferences, sameOwnerRef) &&
+		slices.EqualFunc(ma.ManagedFields, mb.ManagedFields, sameManager)
+}
+
+func sameManager(a, b metav1.ManagedFieldsEntry) bool {
+	return a.Manager == b.Manager && a.Operation == b.Operation && a.APIVersion == b.APIVersion &&
+		a.FieldsType == b.FieldsType && a.Subresource == b.Subresource && a.Time.Equal(b.Time) &&
+		(a.FieldsV1 == nil) == (b.FieldsV1 == nil) && (a.FieldsV1 == nil || bytes.Equal(a.FieldsV1.Raw, b.FieldsV1.Raw))
+}
+
+func sameSlice(a, b *discoveryv1.EndpointSlice) bool {
+	return a.TypeMeta == b.TypeMeta && a.AddressType == b.AddressType && sameMeta(&a.ObjectMeta, &b.ObjectMeta) &&
+		slices.EqualFunc(a.Endpoints, b.Endpoints, func(x, y discoveryv1.Endpoint) bool {
+			cx, cy := &x.Conditions, &y.Conditions
+			return slices.Equal(x.Addresses, y.Addresses) && ptrEqual(x.NodeName, y.NodeName) && ptrEqual(x.TargetRef, y.TargetRef) &&
+				ptrEqual(cx.Ready, cy.Ready) && ptrEqual(cx.Serving, cy.Serving) && ptrEqual(cx.Terminating, cy.Terminating)
+		})
+}
+
+func sameDeployment(a, b *appsv1.Deployment) bool {
+	sa, sb := &a.Status, &b.Status
+	return a.TypeMeta == b.TypeMeta && ptrEqual(a.Spec.Replicas, b.Spec.Replicas) &&
+		sa.ObservedGeneration == sb.ObservedGeneration && sa.Replicas == sb.Replicas &&
+		sa.UpdatedReplicas == sb.UpdatedReplicas && sa.ReadyReplicas == sb.ReadyReplicas &&
+		sa.AvailableReplicas == sb.AvailableReplicas && ptrEqual(sa.TerminatingReplicas, sb.TerminatingReplicas) &&
+		slices.EqualFunc(sa.Conditions, sb.Conditions, func(x, y appsv1.DeploymentCondition) bool {
+			return x.Type == y.Type && x.Status == y.Status && x.Reason == y.Reason && x.Message == y.Message &&
+				x.LastUpdateTime.Equal(&y.LastUpdateTime) && x.LastTransitionTime.Equal(&y.LastTransitionTime)
+		}) &&
+		sameMeta(&a.ObjectMeta, &b.ObjectMeta)
 }
 
 func sameOwnerRef(a, b metav1.OwnerReference) bool {

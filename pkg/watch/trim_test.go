@@ -340,28 +340,62 @@ func TestTrimKeepsFieldManagers(t *testing.T) {
 	}
 }
 
-// TestSamePodAgreesWithReflection changes every field of a full pod, one at a time, and checks
-// that samePod and the reflective comparison agree on the trimmed pods: samePod cannot miss a
-// field trimPod keeps.
-func TestSamePodAgreesWithReflection(t *testing.T) {
-	base := bigPod()
+// TestSameAgreesWithReflection changes every field of full objects, one at a time, and checks
+// that the comparison without reflection and the reflective one agree on the trimmed objects:
+// samePod, sameSlice, sameDeployment and the ReplicaSet's cannot miss a field their trim keeps.
+func TestSameAgreesWithReflection(t *testing.T) {
+	mfs := []metav1.ManagedFieldsEntry{
+		{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1", Time: &ts, FieldsType: "FieldsV1",
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}},
+		{Manager: "hpa", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "scale", Time: &ts, FieldsType: "FieldsV1",
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{"f:replicas":{}}}`)}},
+	}
+	rs := &appsv1.ReplicaSet{
+		TypeMeta:   metav1.TypeMeta{Kind: "ReplicaSet", APIVersion: "apps/v1"},
+		ObjectMeta: fullMeta("web-abc"),
+		Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](3), MinReadySeconds: 5},
+		Status:     appsv1.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 2},
+	}
+	rs.Annotations[annotationDesiredReplicas] = "3"
+	deploy := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{Kind: "Deployment", APIVersion: "apps/v1"},
+		ObjectMeta: fullMeta("web"),
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](3), MinReadySeconds: 5},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 3, Replicas: 4, UpdatedReplicas: 2, ReadyReplicas: 3, AvailableReplicas: 3,
+			TerminatingReplicas: ptr.To[int32](1), CollisionCount: ptr.To[int32](9),
+			Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "ReplicaSetUpdated",
+				Message: "progressing", LastUpdateTime: ts, LastTransitionTime: ts}}},
+	}
+	deploy.ManagedFields = mfs
+	agree(t, "pod", bigPod(), trimPod, samePod, 70)
+	agree(t, "EndpointSlice", fullSlice(), trimSlice, sameSlice, 30)
+	agree(t, "ReplicaSet", rs, trimReplicaSet, func(a, b *appsv1.ReplicaSet) bool { return unchanged(a, b) }, 20)
+	agree(t, "Deployment", deploy, trimDeployment, sameDeployment, 40)
+}
+
+func agree[T any, P interface {
+	*T
+	DeepCopy() P
+	SetResourceVersion(string)
+}](t *testing.T, kind string, base P, trimFn func(P) P, same func(a, b P) bool, minKept int) {
+	t.Helper()
 	muts := map[string]func(reflect.Value){}
-	mutations(reflect.ValueOf(base).Elem(), func(r reflect.Value) reflect.Value { return r }, "pod", muts)
+	mutations(reflect.ValueOf(base).Elem(), func(r reflect.Value) reflect.Value { return r }, kind, muts)
 	kept := 0
 	for name, mutate := range muts {
 		p := base.DeepCopy()
 		mutate(reflect.ValueOf(p).Elem())
-		a, b := trimPod(base.DeepCopy()), trimPod(p)
+		a, b := trimFn(base.DeepCopy()), trimFn(p)
 		want := sameExceptVersion(a, b)
-		if got := samePod(a, b); got != want {
-			t.Errorf("%s changed: samePod says same=%v, the reflective comparison %v", name, got, want)
+		if got := same(a, b); got != want {
+			t.Errorf("%s changed: the comparison says same=%v, the reflective one %v", name, got, want)
 		}
 		if !want {
 			kept++
 		}
 	}
-	if kept < 40 {
-		t.Errorf("only %d of %d changes reach the trimmed pod: the fixture is too thin", kept, len(muts))
+	if kept < minKept {
+		t.Errorf("only %d of %d changes reach the trimmed %s: the fixture is too thin", kept, len(muts), kind)
 	}
 }
 
@@ -413,5 +447,40 @@ func mutations(v reflect.Value, get func(reflect.Value) reflect.Value, name stri
 		leaf(func(x reflect.Value) { x.SetInt(x.Int() + 1) })
 	case reflect.Bool:
 		leaf(func(x reflect.Value) { x.SetBool(!x.Bool()) })
+	}
+}
+
+func TestTrimKeepsTheConditionsTheTimelineReads(t *testing.T) {
+	gate := corev1.PodConditionType("target-health.elbv2.k8s.aws/web")
+	pod := fullPod()
+	pod.Spec.ReadinessGates = []corev1.PodReadinessGate{{ConditionType: gate}}
+	cond := func(typ corev1.PodConditionType, s corev1.ConditionStatus) corev1.PodCondition {
+		return corev1.PodCondition{Type: typ, Status: s, LastTransitionTime: ts}
+	}
+	pod.Status.Conditions = []corev1.PodCondition{
+		cond(corev1.PodScheduled, corev1.ConditionTrue), cond(corev1.PodInitialized, corev1.ConditionTrue),
+		cond(corev1.ContainersReady, corev1.ConditionTrue), cond(corev1.PodReady, corev1.ConditionFalse),
+		cond(gate, corev1.ConditionFalse), cond(corev1.DisruptionTarget, corev1.ConditionTrue),
+	}
+	got, _ := trim(pod.DeepCopy())
+	var types []corev1.PodConditionType
+	for _, c := range got.(*corev1.Pod).Status.Conditions {
+		types = append(types, c.Type)
+	}
+	if want := []corev1.PodConditionType{corev1.PodReady, gate, corev1.DisruptionTarget}; !slices.Equal(types, want) {
+		t.Errorf("kept conditions %v, want %v", types, want)
+	}
+
+	// A change to a dropped condition alone is no change; one to a kept condition is.
+	upd := pod.DeepCopy()
+	upd.ResourceVersion = "43"
+	upd.Status.Conditions[2].Status = corev1.ConditionFalse // ContainersReady
+	old, _ := trim(pod.DeepCopy())
+	if n, _ := trim(upd.DeepCopy()); !unchanged(old, n) {
+		t.Error("a change of ContainersReady alone was passed on")
+	}
+	upd.Status.Conditions[4].Status = corev1.ConditionTrue // the readiness gate
+	if n, _ := trim(upd.DeepCopy()); unchanged(old, n) {
+		t.Error("a change of a readiness gate's condition was dropped")
 	}
 }

@@ -70,7 +70,7 @@ type Watcher struct {
 	server string
 
 	stream *stream
-	out    chan timeline.Delta
+	out    chan []timeline.Delta
 	done   chan struct{}
 
 	conn *connWatch // nil for NewForClient
@@ -132,15 +132,17 @@ func NewForClient(client kubernetes.Interface, target *Target, opts Options) *Wa
 		target: target,
 		opts:   opts,
 		stream: newStream(opts.Clock, newDoneTracker(target)),
-		out:    make(chan timeline.Delta),
+		out:    make(chan []timeline.Delta),
 		done:   make(chan struct{}),
 		warned: map[string]time.Time{},
 	}
 }
 
-// Deltas is the ordered stream of stamped deltas. It is closed after the context given to
-// Start ends and every informer has stopped (or when Start fails).
-func (w *Watcher) Deltas() <-chan timeline.Delta { return w.out }
+// Deltas is the ordered stream of stamped deltas, in batches: each holds what arrived while
+// the consumer was busy with the one before (one delta when it keeps up). A batch is the
+// consumer's until it receives the next one; its array is reused after that. It is closed
+// after the context given to Start ends and every informer has stopped (or when Start fails).
+func (w *Watcher) Deltas() <-chan []timeline.Delta { return w.out }
 
 // Done is closed when the target has finished: a Deployment's or StatefulSet's rollout completed
 // (one that was in progress while watching: an already rolled-out one waits for its next), a

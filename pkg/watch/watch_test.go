@@ -554,9 +554,11 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	timeout := time.After(5 * time.Second)
 	for {
 		select {
-		case d := <-w.Deltas():
-			if d.Deployment == nil { // its status updates come and go with the pods
-				seen = append(seen, string(d.Type)+" "+describeDelta(d))
+		case batch := <-w.Deltas():
+			for _, d := range batch {
+				if d.Deployment == nil { // its status updates come and go with the pods
+					seen = append(seen, string(d.Type)+" "+describeDelta(d))
+				}
 			}
 			continue
 		case <-w.Done():
