@@ -170,12 +170,11 @@ func trimStatuses(ss []corev1.ContainerStatus) []corev1.ContainerStatus {
 // trimSlice rebuilds the EndpointSlice in place, as trimPod.
 func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
 	for i, e := range s.Endpoints {
-		s.Endpoints[i] = discoveryv1.Endpoint{
-			Addresses:  e.Addresses,
-			Conditions: e.Conditions,
-			TargetRef:  e.TargetRef,
-			NodeName:   e.NodeName,
+		// The timeline follows an endpoint by its pod's UID.
+		if ref := e.TargetRef; ref != nil {
+			*ref = corev1.ObjectReference{Kind: ref.Kind, UID: ref.UID}
 		}
+		s.Endpoints[i] = discoveryv1.Endpoint{Conditions: e.Conditions, TargetRef: e.TargetRef}
 	}
 	*s = discoveryv1.EndpointSlice{
 		ObjectMeta:  trimMeta(s.ObjectMeta),
@@ -391,7 +390,7 @@ func sameSlice(a, b *discoveryv1.EndpointSlice) bool {
 	return a.TypeMeta == b.TypeMeta && a.AddressType == b.AddressType && sameMeta(&a.ObjectMeta, &b.ObjectMeta) &&
 		slices.EqualFunc(a.Endpoints, b.Endpoints, func(x, y discoveryv1.Endpoint) bool {
 			cx, cy := &x.Conditions, &y.Conditions
-			return slices.Equal(x.Addresses, y.Addresses) && ptrEqual(x.NodeName, y.NodeName) && ptrEqual(x.TargetRef, y.TargetRef) &&
+			return ptrEqual(x.TargetRef, y.TargetRef) &&
 				ptrEqual(cx.Ready, cy.Ready) && ptrEqual(cx.Serving, cy.Serving) && ptrEqual(cx.Terminating, cy.Terminating)
 		})
 }

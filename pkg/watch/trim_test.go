@@ -368,7 +368,7 @@ func TestSameAgreesWithReflection(t *testing.T) {
 	}
 	deploy.ManagedFields = mfs
 	agree(t, "pod", bigPod(), trimPod, samePod, 70)
-	agree(t, "EndpointSlice", fullSlice(), trimSlice, sameSlice, 30)
+	agree(t, "EndpointSlice", fullSlice(), trimSlice, sameSlice, 25)
 	agree(t, "ReplicaSet", rs, trimReplicaSet, func(a, b *appsv1.ReplicaSet) bool { return unchanged(a, b) }, 20)
 	agree(t, "Deployment", deploy, trimDeployment, sameDeployment, 40)
 }

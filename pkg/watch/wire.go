@@ -43,9 +43,9 @@ var (
 		// initContainerStatuses.
 		3: {1: keep, 2: keep, 3: keep, 4: keep, 6: keep, 8: wireContainerStatus, 10: wireContainerStatus},
 	}
-	// EndpointSlice: metadata, endpoints (addresses, conditions, targetRef, nodeName),
-	// addressType (trimSlice).
-	wireSlice = shape{1: wireMeta, 2: {1: keep, 2: keep, 4: keep, 6: keep}, 4: keep}
+	// EndpointSlice: metadata, endpoints (conditions, targetRef's kind and uid), addressType
+	// (trimSlice). A slice holds up to 100 endpoints and is sent whole whenever one changes.
+	wireSlice = shape{1: wireMeta, 2: {2: keep, 4: {1: keep, 4: keep}}, 4: keep}
 
 	// ReplicaSet and Deployment: metadata and spec.replicas, without the pod template; all of a
 	// Deployment's status (trimReplicaSet, trimDeployment). They change with every pod of a

@@ -201,7 +201,7 @@ func TestTrimWire(t *testing.T) {
 		Items: []discoveryv1.EndpointSlice{*slice}}
 	body, _ := io.ReadAll(respond("application/vnd.kubernetes.protobuf", encodeProto(t, list)).Body)
 	got := decodeProto(t, body).(*discoveryv1.EndpointSliceList)
-	if len(got.Items) != 1 || got.Items[0].Endpoints[0].Zone != nil || got.Items[0].Endpoints[0].TargetRef.Name != "web-abc-1" {
+	if len(got.Items) != 1 || got.Items[0].Endpoints[0].Zone != nil || got.Items[0].Endpoints[0].TargetRef.UID != "uid-x" || got.Items[0].Endpoints[0].TargetRef.Name != "" {
 		t.Errorf("list trimmed to %+v", got.Items)
 	}
 
@@ -216,51 +216,63 @@ type oneByte struct{ r io.Reader }
 
 func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:min(len(p), 1)]) }
 
-func BenchmarkDecodePodWatchEvent(b *testing.B) {
-	frame := watchFrame(b, "MODIFIED", bigPod())[4:]
-	var buf []byte
-	for _, wire := range []bool{false, true} {
-		name := "as sent"
-		if wire {
-			name = "trimmed on the wire"
+// BenchmarkDecodeWatchEvent decodes a pod update and an update of an EndpointSlice of 100
+// endpoints as client-go does, as sent and trimmed on the wire, each then trimmed.
+func BenchmarkDecodeWatchEvent(b *testing.B) {
+	for _, obj := range []runtime.Object{bigPod(), slice100()} {
+		frame := watchFrame(b, "MODIFIED", obj)[4:]
+		var buf []byte
+		kind := fmt.Sprintf("%T", obj)[4:]
+		for _, wire := range []bool{false, true} {
+			name := kind + " as sent"
+			if wire {
+				name = kind + " trimmed on the wire"
+			}
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					f := frame
+					if wire {
+						buf, _ = filterEvent(buf[:0], frame)
+						f = buf
+					}
+					var ev metav1.WatchEvent
+					if err := ev.Unmarshal(f); err != nil {
+						b.Fatal(err)
+					}
+					obj := decodeProto(b, ev.Object.Raw)
+					if _, err := trim(obj); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
-		b.Run(name, func(b *testing.B) {
+		b.Run(kind+" the trimming alone", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				f := frame
-				if wire {
-					buf, _ = filterEvent(buf[:0], frame)
-					f = buf
-				}
-				var ev metav1.WatchEvent
-				if err := ev.Unmarshal(f); err != nil {
-					b.Fatal(err)
-				}
-				obj := decodeProto(b, ev.Object.Raw)
-				if _, err := trim(obj); err != nil {
-					b.Fatal(err)
-				}
+				buf, _ = filterEvent(buf[:0], frame)
 			}
 		})
 	}
-	b.Run("the trimming alone", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			buf, _ = filterEvent(buf[:0], frame)
-		}
-	})
+}
+
+// slice100 is an EndpointSlice of 100 endpoints, as the EndpointSlice controller fills them.
+func slice100() *discoveryv1.EndpointSlice {
+	slice := fullSlice()
+	for i := range 99 {
+		e := *slice.Endpoints[0].DeepCopy()
+		e.Addresses = []string{fmt.Sprintf("10.244.1.%d", i)}
+		e.TargetRef.Name = fmt.Sprintf("web-abc-%d", i)
+		slice.Endpoints = append(slice.Endpoints, e)
+	}
+	return slice
 }
 
 // BenchmarkUnchanged compares a cached object with an update that changes nothing the timeline
 // reads (a relist, or only dropped fields changed): the full comparison, against the reflective
 // one it replaces.
 func BenchmarkUnchanged(b *testing.B) {
-	slice := fullSlice()
-	for i := range 99 {
-		e := slice.Endpoints[0]
-		e.Addresses = []string{fmt.Sprintf("10.244.1.%d", i)}
-		slice.Endpoints = append(slice.Endpoints, e)
-	}
+	slice := slice100()
 	deploy := &appsv1.Deployment{ObjectMeta: fullMeta("web"), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3)},
 		Status: appsv1.DeploymentStatus{Replicas: 3, Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable}, {Type: appsv1.DeploymentProgressing}}}}
 	rs := &appsv1.ReplicaSet{ObjectMeta: fullMeta("web-abc"), Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](3)}}
