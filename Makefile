@@ -87,12 +87,12 @@ test: test-krew
 # Benchmarks.
 #   make bench        Go benchmarks of the engine, the JSON output, the TUI and the report
 #   make bench-scale  the scale benchmark on a real control plane with kwok nodes (no root
-#                     needed, 8-16 minutes on 2 cores): writes bench/results.json and
+#                     needed, 8-20 minutes on 2 cores): writes bench/results.json and
 #                     bench/results.md (see bench/README.md)
 .PHONY: bench bench-scale
 
 bench:
-	$(GO) test -run xxx -bench . -benchmem ./pkg/timeline ./pkg/tui ./pkg/report
+	$(GO) test -run xxx -bench . -benchmem ./pkg/timeline ./pkg/watch ./pkg/tui ./pkg/report
 
 bench-scale:
 	bench/scale.sh
