@@ -130,9 +130,8 @@ KWOK_DIR=$(cd "$repo/test/cluster/tools/kwok" && go mod download -json sigs.k8s.
 [ -f "$KWOK_DIR/kustomize/stage/pod/fast/pod-ready.yaml" ] || die "cannot find kwok's Stages (module directory: '$KWOK_DIR')"
 log "building kubectl-drainwatch, the floor informer and the rig"
 # The watchers are built the way releases are (hack/dist): static, no cgo, stripped, with
-# hack/dist's build tags. A cgo
-# build of drainwatch is dynamically linked and exports every symbol (a dependency imports
-# package plugin), which alone adds about 11 MiB of resident memory.
+# hack/dist's build tags. A cgo build of drainwatch is dynamically linked and exports every
+# symbol (a dependency imports package plugin), which alone adds about 11 MiB of resident memory.
 (cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags grpcnotrace -ldflags '-s -w' -o "$STATE/bin/" \
   ./cmd/kubectl-drainwatch ./bench/informer ./bench/profile ./bench/rig)
 RIG=$STATE/bin/rig
