@@ -191,6 +191,7 @@ func newScenario(t *testing.T, name string) *scenario {
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.dumpState()
+			stalledFailure(t.Name(), s.start, t.Logf)
 		}
 		t.Logf("scenario %s took %s", t.Name(), time.Since(s.start).Round(100*time.Millisecond))
 		// Delete the namespace without waiting for it: the next scenario uses its own.

@@ -110,6 +110,7 @@ func runMain(m *testing.M) int {
 	}
 	fmt.Fprintf(os.Stderr, "e2e: built %s in %s\n", env.plugin, time.Since(start).Round(time.Millisecond))
 
+	go stalls.run()
 	code := m.Run()
 	if code != 0 {
 		dumpClusterLogs()
