@@ -56,7 +56,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building kubectl-drainwatch" >&2
-go build -tags grpcnotrace -o "$work/kubectl-drainwatch" ./cmd/kubectl-drainwatch
+go build -tags "$(cat hack/dist/build-tags)" -o "$work/kubectl-drainwatch" ./cmd/kubectl-drainwatch
 
 # A private tmux server with no user configuration; the pane's shell runs the binary and then
 # waits, so that the screen stays for capture-pane after the TUI is gone if it fails.

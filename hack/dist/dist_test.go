@@ -366,3 +366,36 @@ func TestBuildTagsKeepTemplatesOut(t *testing.T) {
 		t.Log("without the tags golang.org/x/net/trace is not linked either: the tag may be unnecessary now")
 	}
 }
+
+// TestEveryBuildUsesBuildTags checks that each script and test that builds the plugin reads its
+// tags from hack/dist/build-tags, the file BuildTags comes from, instead of spelling them.
+func TestEveryBuildUsesBuildTags(t *testing.T) {
+	var files []string
+	for _, pattern := range []string{"../../*/*.sh", "../../*/*/*.sh", "../../test/e2e/*.go"} {
+		m, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	builds := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A command continued over lines counts as one.
+		for _, line := range strings.Split(strings.ReplaceAll(string(b), "\\\n", " "), "\n") {
+			if !strings.Contains(line, "build") || !strings.Contains(line, "cmd/kubectl-drainwatch") {
+				continue
+			}
+			builds++
+			if strings.Contains(line, BuildTags) || !strings.Contains(line, "-tags") {
+				t.Errorf("%s builds the plugin without reading hack/dist/build-tags: %s", f, strings.TrimSpace(line))
+			}
+		}
+	}
+	if builds < 5 {
+		t.Errorf("found %d builds of the plugin in %d files; the globs no longer find the scripts", builds, len(files))
+	}
+}

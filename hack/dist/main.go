@@ -23,6 +23,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -272,11 +273,15 @@ func run(o options, stdout io.Writer) error {
 	return nil
 }
 
-// BuildTags are the build tags of every build of the plugin. grpcnotrace keeps gRPC (which the
-// OTLP exporter links) from importing golang.org/x/net/trace: its HTML templates call methods
-// by reflection, which stops the linker from dropping unused methods, and the binary doubled
-// (39 to 68 MB, resident pages at start 24 to 41 MiB).
-const BuildTags = "grpcnotrace"
+// BuildTags are the build tags of every build of the plugin, read from hack/dist/build-tags,
+// which the scripts and the e2e suite read too. grpcnotrace keeps gRPC (which the OTLP exporter
+// links) from importing golang.org/x/net/trace: its HTML templates call methods by reflection,
+// which stops the linker from dropping unused methods, and the binary doubled (39 to 68 MB,
+// resident pages at start 24 to 41 MiB).
+var BuildTags = strings.TrimSpace(buildTagsFile)
+
+//go:embed build-tags
+var buildTagsFile string
 
 // build cross-compiles the plugin for p. The environment is pinned to what a
 // reproducible build needs: no cgo (so no host C toolchain leaks in), default

@@ -21,7 +21,7 @@ kc() { "$BIN/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 
 mkdir -p "$CLUSTER_DIR/demo"
 plugin=$CLUSTER_DIR/demo/kubectl-drainwatch
-(cd "$repo" && go build -tags grpcnotrace -o "$plugin" ./cmd/kubectl-drainwatch)
+(cd "$repo" && go build -tags "$(cat hack/dist/build-tags)" -o "$plugin" ./cmd/kubectl-drainwatch)
 
 kc apply -f "$here/demo.yaml" >/dev/null
 kc -n demo rollout status deploy/web --timeout 120s >/dev/null

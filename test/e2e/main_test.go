@@ -105,7 +105,11 @@ func runMain(m *testing.M) int {
 	defer os.RemoveAll(env.pluginDir)
 	env.plugin = filepath.Join(env.pluginDir, "kubectl-drainwatch")
 	start := time.Now()
-	if out, err := command(env.repo, "go", "build", "-tags", "grpcnotrace", "-o", env.plugin, "./cmd/kubectl-drainwatch"); err != nil {
+	tags, err := os.ReadFile(filepath.Join(env.repo, "hack", "dist", "build-tags"))
+	if err != nil {
+		return fail("%v", err)
+	}
+	if out, err := command(env.repo, "go", "build", "-tags", strings.TrimSpace(string(tags)), "-o", env.plugin, "./cmd/kubectl-drainwatch"); err != nil {
 		return fail("cannot build kubectl-drainwatch: %v\n%s", err, out)
 	}
 	fmt.Fprintf(os.Stderr, "e2e: built %s in %s\n", env.plugin, time.Since(start).Round(time.Millisecond))
