@@ -26,6 +26,8 @@
 #   BENCH_RESULTS=bench/results.json   where to write the results (.md next to it)
 #   DRAINWATCH_BENCH_DIR=/tmp/drainwatch-bench   state directory (removed at the end)
 #   BENCH_KEEP=1                       keep the state directory (logs, raw stamps) at the end
+#   BENCH_KUBECTL=0                    leave kubectl out (large runs: it holds every pod as JSON)
+#   BENCH_ROLLOUT_MINUTES=15           how long a rollout may take before the run fails
 #   BENCH_DW_ARGS="--flag ..."         experiments: extra arguments for the measured drainwatch,
 #   BENCH_DW_ENV="GOGC=50 ..."         and extra environment
 #   DRAINWATCH_CLUSTER_BIN=/dir        use these cluster binaries instead of test/cluster/build.sh's
@@ -51,6 +53,7 @@ UNRELATED=${BENCH_UNRELATED:-5000}
 NODE_COUNT=${BENCH_NODES:-25}
 EVENT_RATE=${BENCH_EVENT_RATE:-25}
 RESULTS=${BENCH_RESULTS:-$here/results.json}
+ROLLOUT_MINUTES=${BENCH_ROLLOUT_MINUTES:-15}
 NS=bench
 ETCD_PORT=22379
 ETCD_PEER_PORT=22380
@@ -132,7 +135,7 @@ log "building kubectl-drainwatch, the floor informer and the rig"
 # The watchers are built the way releases are (hack/dist): static, no cgo, stripped, with
 # hack/dist's build tags. A cgo build of drainwatch is dynamically linked and exports every
 # symbol (a dependency imports package plugin), which alone adds about 11 MiB of resident memory.
-(cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags grpcnotrace -ldflags '-s -w' -o "$STATE/bin/" \
+(cd "$repo" && CGO_ENABLED=0 go build -trimpath -tags "$(cat hack/dist/build-tags)" -ldflags '-s -w' -o "$STATE/bin/" \
   ./cmd/kubectl-drainwatch ./bench/informer ./bench/profile ./bench/rig)
 RIG=$STATE/bin/rig
 DW=$STATE/bin/kubectl-drainwatch
@@ -257,7 +260,7 @@ wait_for "default service account" 60 kc get serviceaccount default -n "$NS"
 
 log "creating $UNRELATED unrelated pods"
 "$RIG" pods -kubeconfig "$KC" -n "$NS" -count "$UNRELATED" -nodes "$NODE_COUNT"
-"$RIG" wait -kubeconfig "$KC" -n "$NS" -l app=other -count "$UNRELATED" -timeout 10m
+"$RIG" wait -kubeconfig "$KC" -n "$NS" -l app=other -count "$UNRELATED" -timeout $((10 + UNRELATED / 2000))m
 start events "" "$RIG" events -kubeconfig "$KC" -n "$NS" -l app=other -rate "$EVENT_RATE"
 
 first_size=${SIZES%% *}
@@ -348,7 +351,7 @@ for size in $SIZES; do
   log "=== $size pods: scaling the Deployment"
   kc scale deployment/web -n "$NS" --replicas "$size" >/dev/null
   t=$SECONDS
-  "$RIG" wait -kubeconfig "$KC" -n "$NS" -l app=web -count "$size" -timeout 12m
+  "$RIG" wait -kubeconfig "$KC" -n "$NS" -l app=web -count "$size" -timeout $((12 + size / 2000))m
   kc rollout status deployment/web -n "$NS" --timeout 5m >/dev/null
   scale_s=$((SECONDS - t))
   ns_pods=$(kc get pods -n "$NS" --no-headers 2>/dev/null | wc -l)
@@ -377,13 +380,13 @@ for size in $SIZES; do
   start "drainwatch-$size" "" "$RIG" run -name drainwatch -out "$run/drainwatch.json" \
     -stamps "$run/drainwatch.stamps" -copy "$run/drainwatch.ndjson" -stdout lines -ready "(caches synced)" \
     -stderr "$run/drainwatch.stderr" -- \
-    "${dw[@]}" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout 15m ${dw_args[@]+"${dw_args[@]}"}
+    "${dw[@]}" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout ${ROLLOUT_MINUTES}m ${dw_args[@]+"${dw_args[@]}"}
   START_ENV=()
   wait_ready "drainwatch-$size" 120
   if [ -n "${BENCH_RECORD:-}" ]; then
     start "drainwatch-record-$size" "" "$RIG" run -name drainwatch-record -out "$run/drainwatch-record.json" \
       -stamps "$run/drainwatch-record.stamps" -stdout lines -ready "(caches synced)" -stderr "$run/drainwatch-record.stderr" -- \
-      "$DW" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout 15m --record "$run/drainwatch-record.recording.ndjson"
+      "$DW" deploy/web -n "$NS" --kubeconfig "$KC" --json --until-done --timeout ${ROLLOUT_MINUTES}m --record "$run/drainwatch-record.recording.ndjson"
     wait_ready "drainwatch-record-$size" 120
     start "informer-stamped-$size" "" "$RIG" run -name informer-stamped -out "$run/informer-stamped.json" -stdout discard \
       -ready "synced in" -stderr "$run/informer-stamped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
@@ -403,9 +406,11 @@ for size in $SIZES; do
     -ready "synced in" -stderr "$run/informer-scoped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
     -pod-selector app=web -drainwatch-events
   wait_ready "informer-scoped-$size" 120
-  start "kubectl-$size" "" "$RIG" run -name kubectl -out "$run/kubectl.json" -stamps "$run/kubectl.stamps" \
-    -stdout json -stderr "$run/kubectl.stderr" -- "$BIN/kubectl" --kubeconfig "$KC" get pods -n "$NS" -w -o json
-  wait_ready "kubectl-$size" 120
+  if [ "${BENCH_KUBECTL:-1}" != 0 ]; then
+    start "kubectl-$size" "" "$RIG" run -name kubectl -out "$run/kubectl.json" -stamps "$run/kubectl.stamps" \
+      -stdout json -stderr "$run/kubectl.stderr" -- "$BIN/kubectl" --kubeconfig "$KC" get pods -n "$NS" -w -o json
+    wait_ready "kubectl-$size" 120
+  fi
   sleep 3
 
   declare -A cpu0=()
@@ -415,12 +420,12 @@ for size in $SIZES; do
   kc rollout restart deployment/web -n "$NS" >/dev/null
   t=$SECONDS
   while running "drainwatch-$size"; do
-    ((SECONDS - t < 900)) || die "drainwatch did not finish the rollout within 15 minutes"
+    ((SECONDS - t < ROLLOUT_MINUTES * 60)) || die "drainwatch did not finish the rollout within $ROLLOUT_MINUTES minutes"
     sleep 0.5
   done
   rollout_end=$(date +%s.%N)
   if [ -n "${BENCH_RECORD:-}" ]; then
-    while running "drainwatch-record-$size" && ((SECONDS - t < 960)); do sleep 0.5; done
+    while running "drainwatch-record-$size" && ((SECONDS - t < ROLLOUT_MINUTES * 60 + 60)); do sleep 0.5; done
   fi
   log "drainwatch finished after $((SECONDS - t))s; stopping the other watchers"
   # serve writes a pod's line when drainwatch does; a second covers the last ones.
