@@ -117,6 +117,9 @@ type rsInfo struct {
 	// replicas is spec.replicas (-1 when unknown); shrinks are its latest decreases.
 	replicas int32
 	shrinks  []shrink
+	// gone is set, with Forget, when the ReplicaSet was deleted while pods of it were still
+	// known: the entry goes with the last of them.
+	gone bool
 }
 
 // New returns an engine.
@@ -175,6 +178,9 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 			}
 		}
 		e.applyReplicaSet(d.Time, rs, info)
+		if d.Type == Deleted && e.cfg.Forget {
+			e.forgetReplicaSet(rs.Namespace, rs.Name)
+		}
 	case d.PDB != nil:
 		e.applyPDB(d)
 	case d.Node != nil:

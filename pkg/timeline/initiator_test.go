@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -328,5 +329,48 @@ func TestForgetKeepsNoTimeline(t *testing.T) {
 	e.Apply(later)
 	if len(e.done) != 0 || len(e.doneAt) != 0 {
 		t.Errorf("an hour after, %d done entries kept", len(e.done))
+	}
+}
+
+// TestForgetDropsDeletedReplicaSets: a watch that never ends sees a new ReplicaSet per rollout.
+// With Forget, a deleted one is dropped, but only after the last of its pods is done: their
+// timelines still read its scale-downs.
+func TestForgetDropsDeletedReplicaSets(t *testing.T) {
+	s := newScen("web-a", 30, withSleep(app("/app"), 5), false).deleteAt(1).killing(1).notReady(1.05).exitAll(8, 0).removeEP(8.1).removed(8.5)
+	gone := rsDelta(0.5, 0, 1)
+	gone.Time, gone.Type = at(2), Deleted
+	deltas := append([]Delta{rsDelta(0.2, 1, 1), rsDelta(0.9, 0, 1)}, s.deltas...)
+	i := slices.IndexFunc(deltas, func(d Delta) bool { return d.Time.After(at(2)) })
+	deltas = slices.Insert(deltas, i, gone)
+
+	keep, _ := run(Config{}, deltas)
+	e := New(Config{Forget: true})
+	var got []PodTimeline
+	for _, d := range deltas {
+		got = append(got, e.Apply(d)...)
+		if d.Type == Deleted && d.ReplicaSet != nil {
+			if info, ok := e.rs["shop/web-5d4f"]; !ok || !info.gone {
+				t.Fatalf("deleted while its pod terminates: entry %+v kept %v, want kept and gone", info, ok)
+			}
+		}
+	}
+	scale := func(tls []PodTimeline) *Scale {
+		if len(tls) != 1 || tls[0].Initiator == nil {
+			return nil
+		}
+		return tls[0].Initiator.Scale
+	}
+	if g, k := scale(got), scale(keep); g == nil || k == nil || *g != *k {
+		t.Fatalf("the pod's scale-down: %+v, want %+v as without Forget", g, k)
+	}
+	if len(e.rs) != 0 {
+		t.Errorf("after its last pod, %d ReplicaSets kept", len(e.rs))
+	}
+	// Deleted with no pod left: dropped at once.
+	e.Apply(rsDelta(9, 0, 1))
+	gone.Time = at(9.5)
+	e.Apply(gone)
+	if len(e.rs) != 0 {
+		t.Errorf("deleted without pods, %d ReplicaSets kept", len(e.rs))
 	}
 }

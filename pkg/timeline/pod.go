@@ -244,6 +244,26 @@ func (e *Engine) forget(p *podState) {
 	}
 	delete(e.podEPs, p.uid)
 	delete(e.pending, string(p.uid))
+	if p.owner != nil && p.owner.Kind == "ReplicaSet" {
+		if info, ok := e.rs[podKey(p.ns, p.owner.Name)]; ok && info.gone {
+			e.forgetReplicaSet(p.ns, p.owner.Name)
+		}
+	}
+}
+
+// forgetReplicaSet drops a deleted ReplicaSet (Forget: a watch that never ends sees a new one
+// per rollout) once no pod the engine knows belongs to it; until then it is marked gone.
+func (e *Engine) forgetReplicaSet(ns, name string) {
+	key := podKey(ns, name)
+	for _, p := range e.pods {
+		if p.ns == ns && p.owner != nil && p.owner.Kind == "ReplicaSet" && p.owner.Name == name {
+			info := e.rs[key]
+			info.gone = true
+			e.rs[key] = info
+			return
+		}
+	}
+	delete(e.rs, key)
 }
 
 func (p *podState) addService(name string) {
