@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -372,5 +373,37 @@ func TestForgetDropsDeletedReplicaSets(t *testing.T) {
 	e.Apply(gone)
 	if len(e.rs) != 0 {
 		t.Errorf("deleted without pods, %d ReplicaSets kept", len(e.rs))
+	}
+}
+
+// TestForgetBoundsReadySeries: the ready endpoints of a Service are kept over time; with Forget
+// only about the last hour of them.
+func TestForgetBoundsReadySeries(t *testing.T) {
+	slice := func(sec float64, ready bool) Delta {
+		return Delta{Time: at(sec), Type: Modified, Slice: &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Name: "web-abcde", Namespace: "shop", UID: "slice-1",
+				Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
+			Endpoints: []discoveryv1.Endpoint{{Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(ready), Serving: ptr.To(ready)},
+				TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web-a", UID: "uid-web-a"}}},
+		}}
+	}
+	const every, hours = 10, 3 // a change every 10 s for 3 hours
+	perHour := 3600 / every
+	for _, forget := range []bool{false, true} {
+		e := New(Config{Forget: forget})
+		for i := 0; i < hours*perHour; i++ {
+			e.Apply(slice(float64(i*every), i%2 == 0))
+		}
+		series := e.svc["shop/web"].series
+		last := series[len(series)-1]
+		if !last.Time.Equal(at(float64((hours*perHour - 1) * every))) {
+			t.Errorf("forget %v: last point at %s", forget, last.Time)
+		}
+		if forget && len(series) > 2*perHour+64 {
+			t.Errorf("with Forget, %d points kept of %d hours; want about the last hour (%d)", len(series), hours, perHour)
+		}
+		if !forget && len(series) < hours*perHour {
+			t.Errorf("without Forget, %d points kept, want all %d", len(series), hours*perHour)
+		}
 	}
 }

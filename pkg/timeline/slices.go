@@ -1,6 +1,7 @@
 package timeline
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -202,4 +203,9 @@ func (e *Engine) countReady(ns, name string, delta int, t time.Time) {
 		return
 	}
 	s.series = append(s.series, Point{Time: t, Value: s.ready})
+	// With Forget (a watch that never ends), points older than what is remembered of finished
+	// terminations are dropped, half the series at a time so that appending stays cheap.
+	if half := len(s.series) / 2; e.cfg.Forget && half >= 32 && s.series[half].Time.Before(t.Add(-forgetDoneAfter)) {
+		s.series = slices.Delete(s.series, 0, half)
+	}
 }
