@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-(cd "$repo" && go build -tags grpcnotrace -o "$work/kubectl-drainwatch" ./cmd/kubectl-drainwatch)
+(cd "$repo" && go build -tags "$(cat hack/dist/build-tags)" -o "$work/kubectl-drainwatch" ./cmd/kubectl-drainwatch)
 kubeconfig=$("$repo/test/cluster/up.sh" | tail -n1)
 bin=$("$repo/test/cluster/build.sh" | tail -n1)
 kc() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
