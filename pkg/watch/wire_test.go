@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	goruntime "runtime"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -14,7 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 )
 
@@ -315,4 +319,55 @@ func reflective(old, upd any) bool {
 		return sameExceptVersion(o, upd)
 	}
 	return false
+}
+
+// BenchmarkRetainedPerEvent is what one cached Event costs: a kubelet's Killing Event decoded
+// and trimmed as the Events informers do, kept in an indexer by namespace as an informer keeps
+// it. serve holds every Event of the five reasons the API server still has (an hour of them).
+func BenchmarkRetainedPerEvent(b *testing.B) {
+	const n = 5000
+	frames := make([][]byte, n)
+	for i := range frames {
+		name := fmt.Sprintf("web-7c8dd656c9-%05d", i)
+		t := metav1.NewTime(time.Date(2026, 12, 1, 22, 32, 26, 0, time.UTC).Add(time.Duration(i) * time.Second))
+		frames[i] = watchFrame(b, "ADDED", &corev1.Event{TypeMeta: metav1.TypeMeta{Kind: "Event", APIVersion: "v1"},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", name, 0x187d3a4b5c6d0000+i), Namespace: "shop",
+				UID: types.UID(fmt.Sprintf("0c9b6f2e-5d1a-4f3e-9a7b-%012d", i)), ResourceVersion: fmt.Sprint(100000 + i), CreationTimestamp: t},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: name, UID: types.UID(fmt.Sprintf("7f3e2a1b-0c9d-4e8f-b7a6-%012d", i)),
+				APIVersion: "v1", ResourceVersion: fmt.Sprint(90000 + i), FieldPath: "spec.containers{app}"},
+			Reason: "Killing", Message: "Stopping container app", Source: corev1.EventSource{Component: "kubelet", Host: "node-1"},
+			FirstTimestamp: t, LastTimestamp: t, Count: 1, Type: corev1.EventTypeNormal,
+			ReportingController: "kubelet", ReportingInstance: "node-1",
+		})[4:]
+	}
+	var per float64
+	for b.Loop() {
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		store := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+		var buf []byte
+		for _, frame := range frames {
+			f := frame
+			if out, ok := filterEvent(buf[:0], frame); ok {
+				buf, f = out, out
+			}
+			var ev metav1.WatchEvent
+			if err := ev.Unmarshal(f); err != nil {
+				b.Fatal(err)
+			}
+			obj, err := trim(decodeProto(b, ev.Object.Raw))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := store.Add(obj); err != nil {
+				b.Fatal(err)
+			}
+		}
+		goruntime.GC()
+		goruntime.ReadMemStats(&after)
+		per = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+		goruntime.KeepAlive(store)
+	}
+	b.ReportMetric(per, "B-retained/event")
 }
