@@ -8,6 +8,9 @@
 #   bench/soak.sh                       # 30 minutes, 10 replicas
 #   SOAK_MINUTES=30 SOAK_REPLICAS=10 SOAK_SAMPLE=30
 #   SOAK_OUT=bench/soak.tsv             where the samples go (tab-separated)
+#   SOAK_EVENT_TTL=10m                  how long the API server keeps Events (default 1h): serve's
+#                                       Events informers hold every Event of that window, so memory
+#                                       levels off only after it
 #
 # It starts its own cluster and always stops it, and stops serve by its PID.
 set -euo pipefail
@@ -19,6 +22,7 @@ replicas=${SOAK_REPLICAS:-10}
 every=${SOAK_SAMPLE:-30}
 out=${SOAK_OUT:-$here/soak.tsv}
 port=19477
+[ -z "${SOAK_EVENT_TTL:-}" ] || export DRAINWATCH_CLUSTER_EVENT_TTL=$SOAK_EVENT_TTL
 log() { printf '%s soak: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "must run as root (it starts the local cluster)"; exit 1; }

@@ -9,6 +9,7 @@
 #   test/cluster/up.sh
 #   DRAINWATCH_CLUSTER_DIR=/tmp/x   state directory (default /tmp/drainwatch-cluster)
 #   DRAINWATCH_CLUSTER_BIN=/dir     use these binaries instead of test/cluster/build.sh's
+#   DRAINWATCH_CLUSTER_EVENT_TTL=10m  how long the API server keeps Events (its default: 1h)
 #   DRAINWATCH_CLUSTER_PROXY=1      also start Traefik (test/cluster/build.sh traefik) as a host
 #                                   process: the Gateway API CRDs, IngressClass and GatewayClass
 #                                   "traefik", Gateway default/traefik; HTTP on 127.0.0.1:18080,
@@ -207,7 +208,8 @@ start kube-apiserver "" "$BIN/kube-apiserver" \
   --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC,Node \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-account-issuer https://kubernetes.default.svc --service-cluster-ip-range "$SERVICE_CIDR" \
-  --kubelet-preferred-address-types InternalIP --profiling=false --v=1
+  --kubelet-preferred-address-types InternalIP --profiling=false --v=1 \
+  ${DRAINWATCH_CLUSTER_EVENT_TTL:+--event-ttl "$DRAINWATCH_CLUSTER_EVENT_TTL"}
 wait_for kube-apiserver 120 curl -fsSk -H "Authorization: Bearer $admin_token" "https://127.0.0.1:$API_PORT/readyz"
 
 # No endpoint reconciler runs (the advertised address is loopback): the kubernetes Service's
