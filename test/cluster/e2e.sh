@@ -48,8 +48,9 @@ cd "$repo"
 # once more; any other failure, or a second one, fails the run.
 work=$(mktemp -d /tmp/drainwatch-e2e-run.XXXXXX)
 export DRAINWATCH_E2E_STALLED=$work/stalled
+e2e_test() { DRAINWATCH_E2E_KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -v ./test/e2e "$@"; }
 set +e
-DRAINWATCH_E2E_KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -v -timeout 45m ./test/e2e "$@" 2>&1 | tee "$work/out"
+e2e_test -timeout 45m "$@" 2>&1 | tee "$work/out"
 status=${PIPESTATUS[0]}
 if ((status != 0)) && [ -s "$DRAINWATCH_E2E_STALLED" ]; then
   failed=$(sed -n 's/^--- FAIL: \([^ ]*\).*/\1/p' "$work/out" | sort -u)
@@ -57,7 +58,7 @@ if ((status != 0)) && [ -s "$DRAINWATCH_E2E_STALLED" ]; then
   if [ -n "$failed" ] && [ -z "$(comm -23 <(echo "$failed") <(echo "$stalled"))" ]; then
     log "the machine stalled while $(echo "$failed" | paste -sd, -) failed: their timings are void; running them once more"
     : >"$DRAINWATCH_E2E_STALLED"
-    DRAINWATCH_E2E_KUBECONFIG=$kubeconfig go test -tags e2e -count=1 -v -timeout 20m ./test/e2e "$@" -run "^($(echo "$failed" | paste -sd'|' -))\$"
+    e2e_test -timeout 20m "$@" -run "^($(echo "$failed" | paste -sd'|' -))\$"
     status=$?
   fi
 fi
