@@ -4,8 +4,8 @@
 //
 //	informer -kubeconfig K -n NS [-pod-selector SEL] [-event-selector SEL]... [-slice-selector SEL]
 //
-// Each -event-selector runs one Events informer; -drainwatch-events runs the ones drainwatch
-// runs (Events about pods, one informer per reason the timeline reads).
+// Each -event-selector runs one Events informer; -drainwatch-events runs the one drainwatch
+// runs (Events about pods, without the common reasons the timeline never reads).
 //
 // It prints "synced" on stderr once every cache has its initial list, then runs until SIGINT or
 // SIGTERM. With -stamps FILE (a diagnostic, not the floor) the pod handlers keep the receive
@@ -32,7 +32,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
+	"github.com/drainwatch/kubectl-drainwatch/pkg/watch"
 )
 
 func main() {
@@ -42,14 +42,12 @@ func main() {
 	var eventSel selectors
 	flag.Var(&eventSel, "event-selector", "field selector for events, one informer each; repeatable (none: every event of the namespace)")
 	sliceSel := flag.String("slice-selector", "", "label selector for EndpointSlices (empty: all)")
-	dwEvents := flag.Bool("drainwatch-events", false, "add drainwatch's Events informers: about pods, one per reason it reads")
+	dwEvents := flag.Bool("drainwatch-events", false, "add drainwatch's Events informer: about pods, without the common reasons it never reads")
 	useJSON := flag.Bool("json", false, "read JSON instead of protobuf (drainwatch reads protobuf)")
 	stamps := flag.String("stamps", "", "write the receive time of every pod change here at the end (diagnostic)")
 	flag.Parse()
 	if *dwEvents {
-		for _, reason := range timeline.EventReasons() {
-			eventSel = append(eventSel, "involvedObject.kind=Pod,reason="+reason)
-		}
+		eventSel = append(eventSel, watch.PodEventsSelector())
 	}
 	if len(eventSel) == 0 {
 		eventSel = selectors{""}

@@ -37,6 +37,9 @@ func EventReasons() []string {
 	return slices.Sorted(maps.Keys(relevant))
 }
 
+// ReadsPodEvent says whether the engine reads an Event about a pod with this reason.
+func ReadsPodEvent(reason string) bool { return relevant[reason] }
+
 func (e *Engine) applyEvent(t time.Time, ev *corev1.Event) []PodTimeline {
 	if ev.InvolvedObject.Kind == KindNode {
 		e.nodeEvent(t, ev)

@@ -400,7 +400,11 @@ func podEvents(namespace, name string) Scope {
 
 // and narrows s by one more field, key=value.
 func (s Scope) and(key, value string) Scope {
-	term := key + "=" + fields.EscapeValue(value)
+	return s.with(key + "=" + fields.EscapeValue(value))
+}
+
+// with narrows s by one more field selector term.
+func (s Scope) with(term string) Scope {
 	if s.FieldSelector != "" {
 		term = s.FieldSelector + "," + term
 	}

@@ -11,6 +11,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
 // Annotations the timeline or the done checks read. Every other annotation is dropped: on a
@@ -185,6 +187,14 @@ func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
 }
 
 func trimEvent(e *corev1.Event) *corev1.Event {
+	if e.InvolvedObject.Kind == timeline.KindPod && !timeline.ReadsPodEvent(e.Reason) {
+		// Not read by the timeline (emit drops it): the informer needs only its key.
+		return &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Name: e.Name, Namespace: e.Namespace, ResourceVersion: e.ResourceVersion},
+			InvolvedObject: corev1.ObjectReference{Kind: e.InvolvedObject.Kind},
+			Reason:         e.Reason,
+		}
+	}
 	return &corev1.Event{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              e.Name,
