@@ -186,9 +186,14 @@ func trimSlice(s *discoveryv1.EndpointSlice) *discoveryv1.EndpointSlice {
 	return s
 }
 
+// unreadEvent is an Event about a pod that the timeline does not read: the informer keeps its
+// key only and it makes no delta.
+func unreadEvent(e *corev1.Event) bool {
+	return e.InvolvedObject.Kind == timeline.KindPod && !timeline.ReadsPodEvent(e.Reason)
+}
+
 func trimEvent(e *corev1.Event) *corev1.Event {
-	if e.InvolvedObject.Kind == timeline.KindPod && !timeline.ReadsPodEvent(e.Reason) {
-		// Not read by the timeline (emit drops it): the informer needs only its key.
+	if unreadEvent(e) {
 		return &corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{Name: e.Name, Namespace: e.Namespace, ResourceVersion: e.ResourceVersion},
 			InvolvedObject: corev1.ObjectReference{Kind: e.InvolvedObject.Kind},

@@ -374,7 +374,7 @@ func (w *Watcher) emit(in *informer, d timeline.Delta, obj any) {
 	case *discoveryv1.EndpointSlice:
 		d.Slice = o
 	case *corev1.Event:
-		if o.InvolvedObject.Kind == timeline.KindPod && !timeline.ReadsPodEvent(o.Reason) {
+		if unreadEvent(o) {
 			return
 		}
 		d.Event = o
