@@ -558,10 +558,14 @@ func markdown(r Results) string {
 		if s.Pods != r.Pods {
 			continue
 		}
-		dw, sc, in, kc := s.Watchers["drainwatch"], s.Watchers[scopedFloor], s.Watchers[unscopedFloor], s.Watchers["kubectl"]
-		fmt.Fprintf(&b, "At %d pods drainwatch used %.2f CPU s and %.1f MiB peak RSS: **%.2fx the CPU and %.2fx the peak RSS of informer-scoped** (%.2f s, %.1f MiB; the same server-side selectors, no-op handlers). The informer on the whole namespace used %.2f s and %.1f MiB (drainwatch %.2fx, %.2fx), kubectl get pods -w %.2f s and %.1f MiB.\n\n",
+		dw, sc, in := s.Watchers["drainwatch"], s.Watchers[scopedFloor], s.Watchers[unscopedFloor]
+		kubectl := " (kubectl was not run)"
+		if kc, ok := s.Watchers["kubectl"]; ok {
+			kubectl = fmt.Sprintf(", kubectl get pods -w %.2f s and %.1f MiB", kc.CPUSeconds, kc.PeakRSSMiB)
+		}
+		fmt.Fprintf(&b, "At %d pods drainwatch used %.2f CPU s and %.1f MiB peak RSS: **%.2fx the CPU and %.2fx the peak RSS of informer-scoped** (%.2f s, %.1f MiB; the same server-side selectors, no-op handlers). The informer on the whole namespace used %.2f s and %.1f MiB (drainwatch %.2fx, %.2fx)%s.\n\n",
 			s.Pods, dw.CPUSeconds, dw.PeakRSSMiB, s.CPURatioVsScoped, s.RSSRatioVsScoped, sc.CPUSeconds, sc.PeakRSSMiB,
-			in.CPUSeconds, in.PeakRSSMiB, s.CPURatioVsInformer, s.RSSRatioVsInformer, kc.CPUSeconds, kc.PeakRSSMiB)
+			in.CPUSeconds, in.PeakRSSMiB, s.CPURatioVsInformer, s.RSSRatioVsInformer, kubectl)
 		if sv, ok := s.Watchers["serve"]; ok {
 			lag := "-"
 			if sv.Lag != nil {
