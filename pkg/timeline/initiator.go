@@ -216,10 +216,11 @@ func (e *Engine) initiator(p *podState) *Initiator {
 // scaleOf finds the decrease of the pod's ReplicaSet that deleted it: the latest one within
 // scaleWindow of the deletion.
 func (e *Engine) scaleOf(p *podState, start time.Time) *Scale {
-	if p.owner == nil || p.owner.Kind != "ReplicaSet" {
+	rs := p.replicaSet()
+	if rs == "" {
 		return nil
 	}
-	info, ok := e.rs[podKey(p.ns, p.owner.Name)]
+	info, ok := e.rs[podKey(p.ns, rs)]
 	if !ok {
 		return nil
 	}

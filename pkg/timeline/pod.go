@@ -244,11 +244,19 @@ func (e *Engine) forget(p *podState) {
 	}
 	delete(e.podEPs, p.uid)
 	delete(e.pending, string(p.uid))
-	if p.owner != nil && p.owner.Kind == "ReplicaSet" {
-		if info, ok := e.rs[podKey(p.ns, p.owner.Name)]; ok && info.gone {
-			e.forgetReplicaSet(p.ns, p.owner.Name)
+	if rs := p.replicaSet(); rs != "" {
+		if info, ok := e.rs[podKey(p.ns, rs)]; ok && info.gone {
+			e.forgetReplicaSet(p.ns, rs)
 		}
 	}
+}
+
+// replicaSet is the name of the ReplicaSet that owns the pod ("" when none does).
+func (p *podState) replicaSet() string {
+	if p.owner == nil || p.owner.Kind != KindReplicaSet {
+		return ""
+	}
+	return p.owner.Name
 }
 
 // forgetReplicaSet drops a deleted ReplicaSet (Forget: a watch that never ends sees a new one
@@ -256,7 +264,7 @@ func (e *Engine) forget(p *podState) {
 func (e *Engine) forgetReplicaSet(ns, name string) {
 	key := podKey(ns, name)
 	for _, p := range e.pods {
-		if p.ns == ns && p.owner != nil && p.owner.Kind == "ReplicaSet" && p.owner.Name == name {
+		if p.ns == ns && p.replicaSet() == name {
 			info := e.rs[key]
 			info.gone = true
 			e.rs[key] = info
