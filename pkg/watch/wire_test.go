@@ -322,8 +322,9 @@ func reflective(old, upd any) bool {
 }
 
 // BenchmarkRetainedPerEvent is what one cached Event costs: a kubelet's Killing Event decoded
-// and trimmed as the Events informers do, kept in an indexer by namespace as an informer keeps
-// it. serve holds every Event of the five reasons the API server still has (an hour of them).
+// and trimmed as the Events informer does, kept in an indexer by namespace as an informer keeps
+// it. serve holds every Event with a reason the timeline reads that the API server still has
+// (an hour of them).
 func BenchmarkRetainedPerEvent(b *testing.B) {
 	const n = 5000
 	frames := make([][]byte, n)
