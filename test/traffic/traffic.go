@@ -318,7 +318,11 @@ func (g *Generator) sliceChanged(obj any, deleted bool) {
 	// The load balancer already knows the slices that exist when it starts.
 	u := update{slice: s.Name}
 	if g.listed.Load() {
-		u.at = time.Now().Add(g.cfg.PropagationDelay)
+		at := time.Now()
+		if !deleted {
+			at = changedBy(s, at)
+		}
+		u.at = at.Add(g.cfg.PropagationDelay)
 	}
 	if !deleted {
 		u.endpoints = readyEndpoints(s, g.cfg.PortName)
@@ -329,6 +333,27 @@ func (g *Generator) sliceChanged(obj any, deleted bool) {
 	g.mu.Lock()
 	g.pending = append(g.pending, u)
 	g.mu.Unlock()
+}
+
+// changedBy bounds when the API server wrote the slice's latest change: seen, the time the
+// generator's watch delivered it, unless the slice's managedFields show the write was earlier
+// (the watch was behind, e.g. while it reconnected after an API server outage). Their times
+// have second precision, so the end of that second is taken: the load balancer never learns of
+// a change sooner than the propagation delay after it was written.
+func changedBy(s *discoveryv1.EndpointSlice, seen time.Time) time.Time {
+	var latest time.Time
+	for _, m := range s.ManagedFields {
+		if m.Time != nil && m.Time.After(latest) {
+			latest = m.Time.Time
+		}
+	}
+	if latest.IsZero() {
+		return seen
+	}
+	if end := latest.Truncate(time.Second).Add(time.Second); end.Before(seen) {
+		return end
+	}
+	return seen
 }
 
 // readyEndpoints lists the endpoints a load balancer would send to: ready (nil means ready),

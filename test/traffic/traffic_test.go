@@ -169,3 +169,35 @@ func TestKnowsExistingEndpointsAtOnce(t *testing.T) {
 		t.Fatalf("no requests to an endpoint that existed at start: %s", r)
 	}
 }
+
+func TestChangeSeenLateIsTimedByItsWrite(t *testing.T) {
+	const delay = 3 * time.Second
+	g := &Generator{cfg: Config{PropagationDelay: delay}}
+	g.listed.Store(true)
+	written := time.Now().Add(-10 * time.Second)
+	late := slice("web-a", "pod-a", "10.0.0.1", 80, false)
+	late.ManagedFields = []metav1.ManagedFieldsEntry{
+		{Manager: "kube-controller-manager", Time: &metav1.Time{Time: written.Add(-time.Minute)}},
+		{Manager: "kube-controller-manager", Time: &metav1.Time{Time: written.Truncate(time.Second)}},
+	}
+	fresh := slice("web-b", "pod-b", "10.0.0.2", 80, false)
+	fresh.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Time: &metav1.Time{Time: time.Now().Truncate(time.Second)}}}
+	before := time.Now()
+	g.sliceChanged(late, false)
+	g.sliceChanged(fresh, false)
+	g.sliceChanged(late, true)
+	after := time.Now()
+
+	// Written 10 s before the watch delivered it: the load balancer learns of it the delay after
+	// the end of the second it was written in, not the delay after the generator saw it.
+	want := written.Truncate(time.Second).Add(time.Second + delay)
+	if got := g.pending[0].at; !got.Equal(want) {
+		t.Errorf("late change takes effect at %s, want %s (the write's second's end plus the delay)", got, want)
+	}
+	// Written in the second it was seen: the time it was seen decides.
+	for i, name := range []string{"fresh change", "deletion"} {
+		if got := g.pending[i+1].at; got.Before(before.Add(delay)) || got.After(after.Add(delay)) {
+			t.Errorf("%s takes effect at %s, want between %s and %s", name, got, before.Add(delay), after.Add(delay))
+		}
+	}
+}
