@@ -79,8 +79,11 @@ func trimMeta(m metav1.ObjectMeta, keepAnnotations ...string) metav1.ObjectMeta 
 }
 
 // trimPod rebuilds the pod in place: pods are most of what the informers decode, and the object
-// client-go hands the transform is its own fresh copy (client-go allows mutating it).
+// client-go hands the transform is its own fresh copy (client-go allows mutating it). Its
+// labels, owner reference and containers are shared with the pods that carry equal ones
+// (share.go).
 func trimPod(p *corev1.Pod) *corev1.Pod {
+	p.Labels, p.OwnerReferences = shareLabels(p.Labels), shareOwners(p.OwnerReferences)
 	*p = corev1.Pod{
 		ObjectMeta: trimMeta(p.ObjectMeta, annotationMirror),
 		Spec: corev1.PodSpec{
@@ -91,8 +94,8 @@ func trimPod(p *corev1.Pod) *corev1.Pod {
 			HostPID:               p.Spec.HostPID,
 			// Load balancer controllers report target health through them (timeline's gate marks).
 			ReadinessGates: p.Spec.ReadinessGates,
-			InitContainers: trimContainers(p.Spec.InitContainers),
-			Containers:     trimContainers(p.Spec.Containers),
+			InitContainers: shareContainers(trimContainers(p.Spec.InitContainers)),
+			Containers:     shareContainers(trimContainers(p.Spec.Containers)),
 		},
 		Status: corev1.PodStatus{
 			Phase:                 p.Status.Phase,
