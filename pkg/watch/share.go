@@ -71,27 +71,16 @@ func shareLabels(m map[string]string) map[string]string {
 }
 
 func shareOwners(refs []metav1.OwnerReference) []metav1.OwnerReference {
-	if len(refs) == 0 {
-		return refs
-	}
-	var d maphash.Hash
-	d.SetSeed(seed)
-	for _, r := range refs {
+	return shareSlice(sharedOwners, refs, func(d *maphash.Hash, r *metav1.OwnerReference) {
 		d.WriteString(string(r.UID))
 		d.WriteString(r.Name)
-	}
-	return sharedOwners.share(d.Sum64(), refs)
+	})
 }
 
 // shareContainers hashes what tells containers apart most often; equal hashes are compared in
 // full (sameContainer).
 func shareContainers(cs []corev1.Container) []corev1.Container {
-	if len(cs) == 0 {
-		return cs
-	}
-	var d maphash.Hash
-	d.SetSeed(seed)
-	for _, c := range cs {
+	return shareSlice(sharedContainers, cs, func(d *maphash.Hash, c *corev1.Container) {
 		d.WriteString(c.Name)
 		for _, s := range c.Command {
 			d.WriteString(s)
@@ -101,6 +90,18 @@ func shareContainers(cs []corev1.Container) []corev1.Container {
 			d.WriteString(s)
 		}
 		d.WriteByte(0)
+	})
+}
+
+// shareSlice shares v through s, hashing its elements in order with write.
+func shareSlice[T any](s *sharing[[]T], v []T, write func(*maphash.Hash, *T)) []T {
+	if len(v) == 0 {
+		return v
 	}
-	return sharedContainers.share(d.Sum64(), cs)
+	var d maphash.Hash
+	d.SetSeed(seed)
+	for i := range v {
+		write(&d, &v[i])
+	}
+	return s.share(d.Sum64(), v)
 }
