@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -482,5 +483,36 @@ func TestTrimKeepsTheConditionsTheTimelineReads(t *testing.T) {
 	upd.Status.Conditions[4].Status = corev1.ConditionTrue // the readiness gate
 	if n, _ := trim(upd.DeepCopy()); unchanged(old, n) {
 		t.Error("a change of a readiness gate's condition was dropped")
+	}
+}
+
+// TestPreStopComparisonCoversEveryField changes every field of a preStop handler with every
+// action set, one at a time: samePreStop must agree with the reflective comparison, so a field
+// the API adds to a handler fails here until samePreStop compares it.
+func TestPreStopComparisonCoversEveryField(t *testing.T) {
+	base := &corev1.LifecycleHandler{
+		Exec: &corev1.ExecAction{Command: []string{"sleep", "5"}},
+		HTTPGet: &corev1.HTTPGetAction{Path: "/drain", Port: intstr.FromInt32(8080), Host: "h", Scheme: corev1.URISchemeHTTP,
+			HTTPHeaders: []corev1.HTTPHeader{{Name: "X", Value: "y"}}},
+		TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http"), Host: "h"},
+		Sleep:     &corev1.SleepAction{Seconds: 5},
+	}
+	muts := map[string]func(reflect.Value){}
+	mutations(reflect.ValueOf(base).Elem(), func(r reflect.Value) reflect.Value { return r }, "preStop", muts)
+	if len(muts) < 12 {
+		t.Fatalf("only %d mutations of a full preStop handler", len(muts))
+	}
+	if !samePreStop(base, base.DeepCopy()) {
+		t.Fatal("a copy counted as different")
+	}
+	for name, mutate := range muts {
+		h := base.DeepCopy()
+		mutate(reflect.ValueOf(h).Elem())
+		if got, want := samePreStop(base, h), equality.Semantic.DeepEqual(base, h); got != want {
+			t.Errorf("%s changed: samePreStop says same=%v, the reflective comparison %v", name, got, want)
+		}
+	}
+	if samePreStop(base, nil) || !samePreStop(nil, nil) {
+		t.Error("nil handlers compared wrongly")
 	}
 }
