@@ -88,10 +88,9 @@ type Engine struct {
 	pods   map[types.UID]*podState
 	byName map[string]types.UID // namespace/name -> uid of the newest pod with that name
 	done   map[types.UID]int    // index into finished
-	// doneAt and goneAt are, with Forget, when each finished termination is to be forgotten
-	// entirely, soonest first: goneAt those whose pod is removed, doneAt the others.
+	// doneAt is, with Forget, when each finished termination was done, oldest first: after
+	// forgetDoneAfter it is forgotten entirely.
 	doneAt  []doneEntry
-	goneAt  []doneEntry
 	order   []*podState // terminations in start order (live and finished)
 	finish  []PodTimeline
 	slices  map[string]*sliceState
@@ -214,44 +213,25 @@ func (e *Engine) Snapshot() Snapshot {
 	return s
 }
 
-// forgetDoneAfter is how long, with Forget, a finished termination whose pod still exists (one
-// its kubelet ended) is remembered as done: the API server's default Event TTL, after which no
-// relist can bring back an Event about it. The pod is then seen again as a pod, not as a new
-// termination.
+// forgetDoneAfter is how long, with Forget, a finished termination is remembered as done: the
+// API server's default Event TTL, after which no relist can bring back an Event about it. A
+// pod that still exists then (one its kubelet ended) is seen again as a pod, not as a new
+// termination. Memory then follows the terminations of the last hour, not of all time.
 const forgetDoneAfter = time.Hour
-
-// forgetRemovedAfter is how long, with Forget, a finished termination is remembered once its
-// pod is removed. A removed pod never comes back (a new pod has a new UID), and a relist
-// repeats no Event the watch layer already passed on (unchanged objects are not passed on);
-// what can still come is an Event the Events watch delivers late, behind the pods watch.
-// Memory then follows the terminations of the last minutes, not of the last hour.
-const forgetRemovedAfter = 5 * time.Minute
 
 type doneEntry struct {
 	uid types.UID
-	at  time.Time // when to forget it
+	t   time.Time
 }
 
 func (e *Engine) expireDone() {
-	for _, list := range []*[]doneEntry{&e.doneAt, &e.goneAt} {
-		i := 0
-		for i < len(*list) && e.now.After((*list)[i].at) {
-			delete(e.done, (*list)[i].uid)
-			i++
-		}
-		if i > 0 {
-			*list = (*list)[i:]
-		}
+	i := 0
+	for i < len(e.doneAt) && e.now.Sub(e.doneAt[i].t) > forgetDoneAfter {
+		delete(e.done, e.doneAt[i].uid)
+		i++
 	}
-}
-
-// rememberDone keeps, with Forget, only that a termination is done, until it may be forgotten.
-func (e *Engine) rememberDone(uid types.UID, removed bool) {
-	e.done[uid] = -1
-	if removed {
-		e.goneAt = append(e.goneAt, doneEntry{uid, e.now.Add(forgetRemovedAfter)})
-	} else {
-		e.doneAt = append(e.doneAt, doneEntry{uid, e.now.Add(forgetDoneAfter)})
+	if i > 0 {
+		e.doneAt = e.doneAt[i:]
 	}
 }
 
@@ -302,7 +282,8 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	}
 	if e.cfg.Forget {
 		// Kept: only that the pod is done, so late deltas for it are recognised.
-		e.rememberDone(p.uid, p.removed)
+		e.done[p.uid] = -1
+		e.doneAt = append(e.doneAt, doneEntry{p.uid, e.now})
 		e.notePDBs(p)
 		e.forget(p)
 		if i := slices.Index(e.order, p); i >= 0 {
