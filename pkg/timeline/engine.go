@@ -165,6 +165,11 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 	case d.Slice != nil:
 		e.applySlice(d)
 	case d.Event != nil:
+		if d.Type == Deleted {
+			// The API server removes an Event when its TTL runs out: nothing happened to the
+			// pod, and the pod may be long gone (held for it, it would wait for nothing).
+			return nil
+		}
 		return e.applyEvent(d.Time, d.Event)
 	case d.ReplicaSet != nil:
 		rs := d.ReplicaSet
