@@ -88,9 +88,10 @@ type Engine struct {
 	pods   map[types.UID]*podState
 	byName map[string]types.UID // namespace/name -> uid of the newest pod with that name
 	done   map[types.UID]int    // index into finished
-	// doneAt is, with Forget, when each finished termination was done, oldest first: after
-	// forgetDoneAfter it is forgotten entirely.
+	// doneAt and goneAt are, with Forget, when each finished termination is to be forgotten
+	// entirely, soonest first: goneAt those whose pod is removed, doneAt the others.
 	doneAt  []doneEntry
+	goneAt  []doneEntry
 	order   []*podState // terminations in start order (live and finished)
 	finish  []PodTimeline
 	slices  map[string]*sliceState
@@ -153,6 +154,7 @@ func (e *Engine) Apply(d Delta) []PodTimeline {
 	if d.Time.After(e.now) {
 		e.now = d.Time
 		e.expireDone()
+		e.expirePending()
 	}
 	switch {
 	case d.Pod != nil:
@@ -218,25 +220,44 @@ func (e *Engine) Snapshot() Snapshot {
 	return s
 }
 
-// forgetDoneAfter is how long, with Forget, a finished termination is remembered as done: the
-// API server's default Event TTL, after which no relist can bring back an Event about it. A
-// pod that still exists then (one its kubelet ended) is seen again as a pod, not as a new
-// termination. Memory then follows the terminations of the last hour, not of all time.
+// forgetDoneAfter is how long, with Forget, a finished termination whose pod still exists (one
+// its kubelet ended) is remembered as done: the API server's default Event TTL, after which no
+// relist can bring back an Event about it. The pod is then seen again as a pod, not as a new
+// termination.
 const forgetDoneAfter = time.Hour
+
+// forgetRemovedAfter is how long, with Forget, a finished termination is remembered once its
+// pod is removed. A removed pod never comes back (a new pod has a new UID), and a relist
+// repeats no Event the watch layer already passed on (unchanged objects are not passed on);
+// what can still come is an Event the Events watch delivers late, behind the pods watch.
+// Memory then follows the terminations of the last minutes, not of the last hour.
+const forgetRemovedAfter = 5 * time.Minute
 
 type doneEntry struct {
 	uid types.UID
-	t   time.Time
+	at  time.Time // when to forget it
 }
 
 func (e *Engine) expireDone() {
-	i := 0
-	for i < len(e.doneAt) && e.now.Sub(e.doneAt[i].t) > forgetDoneAfter {
-		delete(e.done, e.doneAt[i].uid)
-		i++
+	for _, list := range []*[]doneEntry{&e.doneAt, &e.goneAt} {
+		i := 0
+		for i < len(*list) && e.now.After((*list)[i].at) {
+			delete(e.done, (*list)[i].uid)
+			i++
+		}
+		if i > 0 {
+			*list = (*list)[i:]
+		}
 	}
-	if i > 0 {
-		e.doneAt = e.doneAt[i:]
+}
+
+// rememberDone keeps, with Forget, only that a termination is done, until it may be forgotten.
+func (e *Engine) rememberDone(uid types.UID, removed bool) {
+	e.done[uid] = -1
+	if removed {
+		e.goneAt = append(e.goneAt, doneEntry{uid, e.now.Add(forgetRemovedAfter)})
+	} else {
+		e.doneAt = append(e.doneAt, doneEntry{uid, e.now.Add(forgetDoneAfter)})
 	}
 }
 
@@ -287,8 +308,7 @@ func (e *Engine) complete(p *podState) PodTimeline {
 	}
 	if e.cfg.Forget {
 		// Kept: only that the pod is done, so late deltas for it are recognised.
-		e.done[p.uid] = -1
-		e.doneAt = append(e.doneAt, doneEntry{p.uid, e.now})
+		e.rememberDone(p.uid, p.removed)
 		e.notePDBs(p)
 		e.forget(p)
 		if i := slices.Index(e.order, p); i >= 0 {
@@ -392,6 +412,39 @@ func (e *Engine) pend(key string, ev pendingEvent) {
 		list = list[1:]
 	}
 	e.pending[key] = append(list, ev)
+}
+
+// pendingFor is how long an Event about a pod not (yet) seen terminating is held. Holding is
+// for watch races: the Events watch delivers a Killing or an Evicted before the pods watch
+// shows the pod terminating, seconds apart. An Event still held after minutes is about a pod
+// that runs on (a failing probe, a restarted container) or one already forgotten: it is let
+// go, and not counted as dropped, since no termination needed it.
+const pendingFor = 5 * time.Minute
+
+// expirePending lets go of the Events held longer than pendingFor, oldest key first. A key
+// whose oldest Event is let go but whose later ones are not goes to the back of the order.
+func (e *Engine) expirePending() {
+	for len(e.pendOrd) > 0 {
+		k := e.pendOrd[0]
+		list, ok := e.pending[k]
+		if ok && e.now.Sub(list[0].t) <= pendingFor {
+			return
+		}
+		e.pendOrd = e.pendOrd[1:]
+		if !ok {
+			continue
+		}
+		i := 0
+		for i < len(list) && e.now.Sub(list[i].t) > pendingFor {
+			i++
+		}
+		if i == len(list) {
+			delete(e.pending, k)
+			continue
+		}
+		e.pending[k] = slices.Delete(list, 0, i)
+		e.pendOrd = append(e.pendOrd, k)
+	}
 }
 
 func (e *Engine) takePending(keys ...string) []pendingEvent {

@@ -413,3 +413,31 @@ func golden(t *testing.T, path string, v any) {
 		t.Errorf("%s differs from the output; run go test ./pkg/timeline -update and review the diff.\ngot:\n%s", path, got)
 	}
 }
+
+// Events about a pod that does not turn terminating are held for minutes, then let go without
+// counting as dropped; a pod deleted within that time still gets them.
+func TestPendingEventsAgeOut(t *testing.T) {
+	s := newScen("web-a", 30, app("/app"), false).
+		event(1, "Unhealthy", "app", "Readiness probe failed: connection refused").
+		event(200, "Unhealthy", "app", "Readiness probe failed: connection refused")
+	e := New(Config{})
+	for _, d := range s.deltas {
+		e.Apply(d)
+	}
+	tick := func(sec float64) { e.Apply(Delta{Time: at(sec), Event: &corev1.Event{}}) }
+	tick(1 + pendingFor.Seconds() + 1)
+	if n := len(e.pending["uid-web-a"]); n != 1 {
+		t.Fatalf("after %v, %d Events held, want the later one", pendingFor, n)
+	}
+	tick(200 + pendingFor.Seconds() + 1)
+	if len(e.pending) != 0 || e.Dropped() != 0 {
+		t.Errorf("held %d keys, dropped %d; want none of either", len(e.pending), e.Dropped())
+	}
+
+	// Within the bound, a Killing delivered ahead of the pod's deletion is used.
+	s = newScen("web-a", 30, app("/app"), false).killing(1).deleteAt(60).exitAll(62, 0).removeEP(62.1).removed(62.5)
+	tls, _ := run(Config{}, s.deltas)
+	if len(tls) != 1 || !slices.ContainsFunc(tls[0].Marks, func(m Mark) bool { return m.Type == MarkKilling }) {
+		t.Errorf("the Killing held for 59 s was not used: %+v", tls)
+	}
+}

@@ -322,20 +322,49 @@ func TestForgetKeepsNoTimeline(t *testing.T) {
 	if got[0].Verdict != keep[0].Verdict || len(got[0].Marks) != len(keep[0].Marks) {
 		t.Errorf("timeline differs: %s %d marks vs %s %d", got[0].Verdict, len(got[0].Marks), keep[0].Verdict, len(keep[0].Marks))
 	}
-	// An hour on, not even that it was done is kept.
-	later := late
-	later.Time = late.Time.Add(forgetDoneAfter + time.Minute)
-	later.Pod = nil
-	later.Event = &corev1.Event{}
-	e.Apply(later)
-	if len(e.done) != 0 || len(e.doneAt) != 0 {
-		t.Errorf("an hour after, %d done entries kept", len(e.done))
+	// Its pod was removed: that it is done is kept for minutes, then not even that.
+	at := func(d time.Duration) {
+		later := late
+		later.Time, later.Pod, later.Event = late.Time.Add(d), nil, &corev1.Event{}
+		e.Apply(later)
+	}
+	at(forgetRemovedAfter - time.Minute)
+	if len(e.done) != 1 {
+		t.Errorf("%v after the removal, %d done entries, want 1", forgetRemovedAfter-time.Minute, len(e.done))
+	}
+	at(forgetRemovedAfter + time.Minute)
+	if len(e.done) != 0 || len(e.goneAt) != 0 || len(e.doneAt) != 0 {
+		t.Errorf("%v after the removal, %d done entries kept", forgetRemovedAfter+time.Minute, len(e.done))
 	}
 	// The Event's TTL runs out after the pod is forgotten: its deletion is not held for a pod.
-	e.Apply(Delta{Type: Deleted, Time: later.Time.Add(time.Minute), Event: &corev1.Event{
+	e.Apply(Delta{Type: Deleted, Time: late.Time.Add(forgetRemovedAfter + 2*time.Minute), Event: &corev1.Event{
 		InvolvedObject: corev1.ObjectReference{Kind: KindPod, Namespace: "shop", Name: "web-a", UID: "uid-web-a"}, Reason: "Killing"}})
 	if len(e.pending) != 0 {
 		t.Errorf("an expired Event's deletion held as pending: %d", len(e.pending))
+	}
+}
+
+// A termination its kubelet ended leaves the pod in place: it is remembered as done for an hour,
+// or, once the pod is removed, for minutes more.
+func TestForgetKubeletEndedOnceRemoved(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tick := func(e *Engine, d time.Duration) { e.Apply(Delta{Time: t0.Add(d), Event: &corev1.Event{}}) }
+	for _, removed := range []bool{false, true} {
+		e := New(Config{Forget: true})
+		tick(e, 0)
+		e.rememberDone("uid-1", false)
+		if removed {
+			e.Apply(Delta{Type: Deleted, Time: t0.Add(time.Minute),
+				Pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{UID: "uid-1", Name: "job-1", Namespace: "ns"}}})
+		}
+		tick(e, forgetRemovedAfter+2*time.Minute)
+		if _, kept := e.done["uid-1"]; kept == removed {
+			t.Errorf("removed=%v: done kept=%v %v later", removed, kept, forgetRemovedAfter+2*time.Minute)
+		}
+		tick(e, forgetDoneAfter+time.Minute)
+		if len(e.done) != 0 || len(e.doneAt) != 0 || len(e.goneAt) != 0 {
+			t.Errorf("removed=%v: an hour later, %d done entries kept", removed, len(e.done))
+		}
 	}
 }
 

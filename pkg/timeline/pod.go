@@ -159,7 +159,10 @@ func causeOf(reason string, deleted bool) string {
 
 func (e *Engine) applyPod(d Delta) []PodTimeline {
 	pod := d.Pod
-	if _, ok := e.done[pod.UID]; ok {
+	if i, ok := e.done[pod.UID]; ok {
+		if i < 0 && d.Type == Deleted {
+			e.rememberDone(pod.UID, true) // ended by its kubelet, now removed
+		}
 		return nil // a late or repeated delta for a finished termination
 	}
 	p := e.pods[pod.UID]
