@@ -8,7 +8,8 @@
 #   informer-scoped the floor: bench/informer with drainwatch's server-side selectors and no-op
 #                   handlers; the ratios and targets are taken against it
 #   informer        the same on the whole namespace, as a plain informer would watch
-#   kubectl         kubectl get pods -w -o json, for reference
+#   kubectl         kubectl get pods -w -o json, for reference, in a second rollout of the same
+#                   size that it watches alone (its CPU would otherwise move the others' lag)
 # and writes bench/results.json and bench/results.md (see bench/README.md for the method).
 #
 #   bench/scale.sh                     # make bench-scale
@@ -26,7 +27,8 @@
 #   BENCH_RESULTS=bench/results.json   where to write the results (.md next to it)
 #   DRAINWATCH_BENCH_DIR=/tmp/drainwatch-bench   state directory (removed at the end)
 #   BENCH_KEEP=1                       keep the state directory (logs, raw stamps) at the end
-#   BENCH_KUBECTL=0                    leave kubectl out (large runs: it holds every pod as JSON)
+#   BENCH_KUBECTL="2000"               the sizes at which kubectl gets its rollout (0: none; large
+#                                      runs: it holds every pod as JSON)
 #   BENCH_ROLLOUT_MINUTES=15           how long a rollout may take before the run fails
 #   BENCH_DW_ARGS="--flag ..."         experiments: extra arguments for the measured drainwatch,
 #   BENCH_DW_ENV="GOGC=50 ..."         and extra environment
@@ -418,11 +420,6 @@ for size in $SIZES; do
     -ready "synced in" -stderr "$run/informer-scoped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
     -pod-selector app=web -drainwatch-events
   wait_ready "informer-scoped-$size" 120
-  if [ "${BENCH_KUBECTL:-1}" != 0 ]; then
-    start "kubectl-$size" "" "$RIG" run -name kubectl -out "$run/kubectl.json" -stamps "$run/kubectl.stamps" \
-      -stdout json -stderr "$run/kubectl.stderr" -- "$BIN/kubectl" --kubeconfig "$KC" get pods -n "$NS" -w -o json
-    wait_ready "kubectl-$size" 120
-  fi
   sleep 3
 
   declare -A cpu0=()
@@ -442,18 +439,31 @@ for size in $SIZES; do
   log "drainwatch finished after $((SECONDS - t))s; stopping the other watchers"
   # serve writes a pod's line when drainwatch does; a second covers the last ones.
   [ -n "${BENCH_SERVE:-}" ] && sleep 1
-  stop_all 15 "serve-$size" "informer-$size" "informer-scoped-$size" "kubectl-$size" "drainwatch-record-$size" "informer-stamped-$size"
-  {
-    printf '{"size": %d, "namespacePods": %d, "namespaceEvents": %d, "scaleSeconds": %d,' "$size" "$ns_pods" "$ns_events" "$scale_s"
-    printf ' "rolloutStart": %s, "rolloutEnd": %s, "loadAverage": "%s", "componentCPUSeconds": {' \
-      "$rollout_start" "$rollout_end" "$(cut -d' ' -f1-3 /proc/loadavg)"
-    sep=
-    for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok events; do
-      printf '%s"%s": %s' "$sep" "$c" "$(awk -v a="$(proc_cpu "$c")" -v b="${cpu0[$c]}" 'BEGIN { printf "%.2f", a - b }')"
-      sep=", "
-    done
-    printf '}}\n'
-  } >"$run/meta.json"
+  stop_all 15 "serve-$size" "informer-$size" "informer-scoped-$size" "drainwatch-record-$size" "informer-stamped-$size"
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  component_cpu=
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler kwok events; do
+    component_cpu+="${component_cpu:+, }\"$c\": $(awk -v a="$(proc_cpu "$c")" -v b="${cpu0[$c]}" 'BEGIN { printf "%.2f", a - b }')"
+  done
+
+  # kubectl's CPU is 8 to 15 times drainwatch's: on a 2-core machine it would compete with the
+  # API server that delivers to the others, so it watches a rollout of its own.
+  kubectl_start=0
+  if [[ " ${BENCH_KUBECTL:-2000} " == *" $size "* ]]; then
+    log "kubectl: rolling out $size pods again, watched by kubectl alone"
+    start "kubectl-$size" "" "$RIG" run -name kubectl -out "$run/kubectl.json" -stamps "$run/kubectl.stamps" \
+      -stdout json -stderr "$run/kubectl.stderr" -- "$BIN/kubectl" --kubeconfig "$KC" get pods -n "$NS" -w -o json
+    wait_ready "kubectl-$size" 120
+    sleep 3
+    kubectl_start=$(date +%s.%N)
+    kc rollout restart deployment/web -n "$NS" >/dev/null
+    kc rollout status deployment/web -n "$NS" --timeout ${ROLLOUT_MINUTES}m >/dev/null
+    # The rollout is complete once the old pods are gone too.
+    "$RIG" wait -kubeconfig "$KC" -n "$NS" -l app=web -count "$size" -timeout ${ROLLOUT_MINUTES}m
+    stop "kubectl-$size" 15
+  fi
+  printf '{"size": %d, "namespacePods": %d, "namespaceEvents": %d, "scaleSeconds": %d, "rolloutStart": %s, "rolloutEnd": %s, "loadAverage": "%s", "componentCPUSeconds": {%s}, "kubectlRolloutStart": %s}\n' \
+    "$size" "$ns_pods" "$ns_events" "$scale_s" "$rollout_start" "$rollout_end" "$load" "$component_cpu" "$kubectl_start" >"$run/meta.json"
   stop "etcdwatch-$size" 10
   log "=== $size pods done"
 done

@@ -55,6 +55,8 @@ type Meta struct {
 	RolloutEnd      float64            `json:"rolloutEnd"`
 	LoadAverage     string             `json:"loadAverage"`
 	ComponentCPU    map[string]float64 `json:"componentCPUSeconds"`
+	// KubectlRolloutStart is when kubectl's own rollout began (0: kubectl watched the first).
+	KubectlRolloutStart float64 `json:"kubectlRolloutStart"`
 }
 
 // Lag is a distribution in milliseconds.
@@ -101,22 +103,24 @@ type Watcher struct {
 
 // SizeResult is everything measured at one Deployment size.
 type SizeResult struct {
-	Pods               int            `json:"pods"`
-	NamespacePods      int            `json:"namespace_pods"`
-	NamespaceEvents    int            `json:"namespace_events_at_start"`
-	Terminated         int            `json:"terminated"`
-	Verdicts           map[string]int `json:"verdicts"`
-	RolloutStart       time.Time      `json:"rollout_start"`
-	RolloutSeconds     float64        `json:"rollout_seconds"`
-	ScaleUpSeconds     int            `json:"scale_up_seconds"`
-	PodCommits         int            `json:"pod_commits"`
-	CPURatioVsInformer float64        `json:"cpu_ratio_vs_informer"`
-	RSSRatioVsInformer float64        `json:"rss_ratio_vs_informer"`
-	CPURatioVsScoped   float64        `json:"cpu_ratio_vs_informer_scoped"`
-	RSSRatioVsScoped   float64        `json:"rss_ratio_vs_informer_scoped"`
-	LagP50MS           float64        `json:"lag_p50_ms"`
-	LagP99MS           float64        `json:"lag_p99_ms"`
-	FirstOutputMS      float64        `json:"first_output_ms"`
+	Pods            int            `json:"pods"`
+	NamespacePods   int            `json:"namespace_pods"`
+	NamespaceEvents int            `json:"namespace_events_at_start"`
+	Terminated      int            `json:"terminated"`
+	Verdicts        map[string]int `json:"verdicts"`
+	RolloutStart    time.Time      `json:"rollout_start"`
+	RolloutSeconds  float64        `json:"rollout_seconds"`
+	ScaleUpSeconds  int            `json:"scale_up_seconds"`
+	PodCommits      int            `json:"pod_commits"`
+	// KubectlOwnRollout: kubectl watched a second rollout of the same size, alone.
+	KubectlOwnRollout  bool    `json:"kubectl_own_rollout,omitempty"`
+	CPURatioVsInformer float64 `json:"cpu_ratio_vs_informer"`
+	RSSRatioVsInformer float64 `json:"rss_ratio_vs_informer"`
+	CPURatioVsScoped   float64 `json:"cpu_ratio_vs_informer_scoped"`
+	RSSRatioVsScoped   float64 `json:"rss_ratio_vs_informer_scoped"`
+	LagP50MS           float64 `json:"lag_p50_ms"`
+	LagP99MS           float64 `json:"lag_p99_ms"`
+	FirstOutputMS      float64 `json:"first_output_ms"`
 	// FirstOutputNamespaceMS is the first output of drainwatch on the whole namespace.
 	FirstOutputNamespaceMS float64            `json:"first_output_whole_namespace_ms,omitempty"`
 	LoadAverage            string             `json:"load_average_after"`
@@ -169,7 +173,7 @@ type Machine struct {
 var method = []string{
 	"Control plane: real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (v1.37.2) on this machine; kwok v0.8.0 plays every kubelet with the Stages in bench/kwok/pod-terminate.yaml.",
 	"Namespace: the Deployment web (preStop sleep 5 s, grace 15 s, maxSurge 25%, maxUnavailable 50%) behind Service web (EndpointSlices of up to 100 endpoints), plus unrelated bare pods and a steady stream of unrelated Normal Events; Events expire after 5 minutes.",
-	"Per size: the watchers start one after the other (each once the previous one reported its first output), then `kubectl rollout restart` replaces every pod. drainwatch exits by itself (--until-done); the others are stopped (SIGINT) right after.",
+	"Per size: the watchers start one after the other (each once the previous one reported its first output), then `kubectl rollout restart` replaces every pod. drainwatch exits by itself (--until-done); the others are stopped (SIGINT) right after. kubectl watches a second rollout of the same size alone (at the sizes in BENCH_KUBECTL): its CPU, 8 to 15 times drainwatch's, would share the 2 cores with the API server that delivers to the others and move their lag.",
 	"CPU seconds and peak RSS: the kernel's accounting of each watcher process when it was reaped (wait4 rusage: utime+stime, ru_maxrss = VmHWM), over its whole life including start-up.",
 	"First output: from starting the process to drainwatch's \"watching ... (caches synced)\" line, the informer's \"synced\" line (after WaitForCacheSync) or kubectl's first printed object.",
 	"Lag: each output is stamped when the rig reads it from the watcher's stdout pipe; every write under /registry/pods/NS/ is stamped when etcd's watch (JSON gateway) delivers it to the rig. drainwatch: PodTimeline line minus the commit of that pod's deletion (the change that completes a timeline). kubectl: each printed pod minus the commit of its resourceVersion. All stamps come from one clock; the etcd stamp is itself a little after the commit (a local watch, typically well under a millisecond on an idle machine, more under load), so lags are slightly understated.",
@@ -292,11 +296,16 @@ func analyzeSize(dir string) (SizeResult, error) {
 	if err != nil {
 		return sr, err
 	}
-	sr.PodCommits = len(commits)
+	sr.KubectlOwnRollout = meta.KubectlRolloutStart > 0
+	kubectlStart := time.Unix(0, int64(meta.KubectlRolloutStart*1e9))
 	byRev := make(map[int64]Commit, len(commits))
 	deleted := map[string]Commit{}
 	for _, c := range commits {
 		byRev[c.Rev] = c
+		if sr.KubectlOwnRollout && !c.T.Before(kubectlStart) {
+			continue // kubectl's rollout: only its printed pods are matched, by revision
+		}
+		sr.PodCommits++
 		if c.Type == "DELETE" {
 			deleted[c.Key] = c
 		}
@@ -562,6 +571,9 @@ func markdown(r Results) string {
 		kubectl := " (kubectl was not run)"
 		if kc, ok := s.Watchers["kubectl"]; ok {
 			kubectl = fmt.Sprintf(", kubectl get pods -w %.2f s and %.1f MiB", kc.CPUSeconds, kc.PeakRSSMiB)
+			if s.KubectlOwnRollout {
+				kubectl += " (in a rollout of its own)"
+			}
 		}
 		fmt.Fprintf(&b, "At %d pods drainwatch used %.2f CPU s and %.1f MiB peak RSS: **%.2fx the CPU and %.2fx the peak RSS of informer-scoped** (%.2f s, %.1f MiB; the same server-side selectors, no-op handlers). The informer on the whole namespace used %.2f s and %.1f MiB (drainwatch %.2fx, %.2fx)%s.\n\n",
 			s.Pods, dw.CPUSeconds, dw.PeakRSSMiB, s.CPURatioVsScoped, s.RSSRatioVsScoped, sc.CPUSeconds, sc.PeakRSSMiB,
@@ -617,6 +629,9 @@ func markdown(r Results) string {
 			note := ""
 			if name != "drainwatch" && name != "drainwatch-record" && !w.Stopped {
 				note = " (ended on its own)"
+			}
+			if name == "kubectl" && s.KubectlOwnRollout {
+				note += " (own rollout)"
 			}
 			fmt.Fprintf(&b, "| %s%s | %.2f | %.2fx | %.1f | %.2fx | %.0f / %.0f | %.0f | %s | %s | %s | %d |\n", name, note, w.CPUSeconds,
 				ratio(w.CPUSeconds, in.CPUSeconds), w.PeakRSSMiB, ratio(w.PeakRSSMiB, in.PeakRSSMiB), w.PeakAnonMiB, w.PeakFileMiB,
