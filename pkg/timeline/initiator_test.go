@@ -412,7 +412,7 @@ func TestForgetDropsDeletedReplicaSets(t *testing.T) {
 }
 
 // TestForgetBoundsReadySeries: the ready endpoints of a Service are kept over time; with Forget
-// only about the last hour of them.
+// (finished terminations are not summarised) only from the start of the oldest live one.
 func TestForgetBoundsReadySeries(t *testing.T) {
 	slice := func(sec float64, ready bool) Delta {
 		return Delta{Time: at(sec), Type: Modified, Slice: &discoveryv1.EndpointSlice{
@@ -424,21 +424,36 @@ func TestForgetBoundsReadySeries(t *testing.T) {
 	}
 	const every, hours = 10, 3 // a change every 10 s for 3 hours
 	perHour := 3600 / every
-	for _, forget := range []bool{false, true} {
-		e := New(Config{Forget: forget})
+	// Another pod starts terminating after 2 hours and is still terminating at the end.
+	live := newScen("web-b", 30, app("/app"), true).deleteAt(2 * 3600).deltas
+	for _, c := range []struct {
+		forget, live bool
+		min, max     int
+	}{
+		{false, false, hours * perHour, hours * perHour},
+		{true, false, 1, 65},
+		{true, true, perHour, perHour + 65},
+	} {
+		e := New(Config{Forget: c.forget})
+		if c.live {
+			e.Apply(live[0])
+		}
 		for i := 0; i < hours*perHour; i++ {
+			if c.live && i == 2*perHour {
+				e.Apply(live[1])
+			}
 			e.Apply(slice(float64(i*every), i%2 == 0))
 		}
 		series := e.svc["shop/web"].series
 		last := series[len(series)-1]
 		if !last.Time.Equal(at(float64((hours*perHour - 1) * every))) {
-			t.Errorf("forget %v: last point at %s", forget, last.Time)
+			t.Errorf("%+v: last point at %s", c, last.Time)
 		}
-		if forget && len(series) > 2*perHour+64 {
-			t.Errorf("with Forget, %d points kept of %d hours; want about the last hour (%d)", len(series), hours, perHour)
+		if len(series) < c.min || len(series) > c.max {
+			t.Errorf("%+v: %d points kept, want %d to %d", c, len(series), c.min, c.max)
 		}
-		if !forget && len(series) < hours*perHour {
-			t.Errorf("without Forget, %d points kept, want all %d", len(series), hours*perHour)
+		if c.live && series[0].Time.After(at(2*3600)) {
+			t.Errorf("%+v: oldest point %s, after the live termination's start", c, series[0].Time)
 		}
 	}
 }

@@ -203,9 +203,18 @@ func (e *Engine) countReady(ns, name string, delta int, t time.Time) {
 		return
 	}
 	s.series = append(s.series, Point{Time: t, Value: s.ready})
-	// With Forget (a watch that never ends), points older than what is remembered of finished
-	// terminations are dropped, half the series at a time so that appending stays cheap.
-	if half := len(s.series) / 2; e.cfg.Forget && half >= 32 && s.series[half].Time.Before(t.Add(-forgetDoneAfter)) {
+	// With Forget (a watch that never ends), finished terminations are not summarised: only
+	// the live ones read the series, from their start. Older points are dropped, half the
+	// series at a time so that appending stays cheap; the point in effect at that start stays.
+	if half := len(s.series) / 2; e.cfg.Forget && half >= 32 && s.series[half].Time.Before(e.liveSince(t)) {
 		s.series = slices.Delete(s.series, 0, half)
 	}
+}
+
+// liveSince is when the oldest termination still in progress began, or t when there is none.
+func (e *Engine) liveSince(t time.Time) time.Time {
+	if len(e.order) > 0 && e.order[0].term != nil && e.order[0].term.start.Before(t) {
+		return e.order[0].term.start
+	}
+	return t
 }
