@@ -323,16 +323,16 @@ func TestForgetKeepsNoTimeline(t *testing.T) {
 		t.Errorf("timeline differs: %s %d marks vs %s %d", got[0].Verdict, len(got[0].Marks), keep[0].Verdict, len(keep[0].Marks))
 	}
 	// Its pod was removed: that it is done is kept for minutes, then not even that.
-	at := func(d time.Duration) {
+	after := func(d time.Duration) {
 		later := late
 		later.Time, later.Pod, later.Event = late.Time.Add(d), nil, &corev1.Event{}
 		e.Apply(later)
 	}
-	at(forgetRemovedAfter - time.Minute)
+	after(forgetRemovedAfter - time.Minute)
 	if len(e.done) != 1 {
 		t.Errorf("%v after the removal, %d done entries, want 1", forgetRemovedAfter-time.Minute, len(e.done))
 	}
-	at(forgetRemovedAfter + time.Minute)
+	after(forgetRemovedAfter + time.Minute)
 	if len(e.done) != 0 || len(e.goneAt) != 0 || len(e.doneAt) != 0 {
 		t.Errorf("%v after the removal, %d done entries kept", forgetRemovedAfter+time.Minute, len(e.done))
 	}
