@@ -229,8 +229,11 @@ const forgetDoneAfter = time.Hour
 // forgetRemovedAfter is how long, with Forget, a finished termination is remembered once its
 // pod is removed. A removed pod never comes back (a new pod has a new UID), and a relist
 // repeats no Event the watch layer already passed on (unchanged objects are not passed on);
-// what can still come is an Event the Events watch delivers late, behind the pods watch.
-// Memory then follows the terminations of the last minutes, not of the last hour.
+// what can still come is an Event the Events watch delivers late, behind the pods watch, and
+// is then held and let go like any Event about an unknown pod. (With a label selector, a pod
+// that leaves it looks removed: one still terminating that comes back into it later is seen
+// as a termination joined midway.) Memory then follows the terminations of the last minutes,
+// not of the last hour.
 const forgetRemovedAfter = 5 * time.Minute
 
 type doneEntry struct {
@@ -407,11 +410,23 @@ func (e *Engine) pend(key string, ev pendingEvent) {
 		}
 		e.pendOrd = append(e.pendOrd, key)
 	}
+	// An update of an Event held already (a probe failing again: count++) replaces it, so a
+	// pod whose probe keeps failing holds one Event, the latest.
+	id := eventID(ev.ev)
+	list = slices.DeleteFunc(list, func(p pendingEvent) bool { return eventID(p.ev) == id })
 	if len(list) >= maxPendingPerPod {
 		e.dropped++
 		list = list[1:]
 	}
 	e.pending[key] = append(list, ev)
+}
+
+// eventID names an Event: its UID, else its name.
+func eventID(ev *corev1.Event) string {
+	if ev.UID != "" {
+		return string(ev.UID)
+	}
+	return ev.Name
 }
 
 // pendingFor is how long an Event about a pod not (yet) seen terminating is held. Holding is

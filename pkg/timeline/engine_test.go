@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -439,5 +440,25 @@ func TestPendingEventsAgeOut(t *testing.T) {
 	tls, _ := run(Config{}, s.deltas)
 	if len(tls) != 1 || !slices.ContainsFunc(tls[0].Marks, func(m Mark) bool { return m.Type == MarkKilling }) {
 		t.Errorf("the Killing held for 59 s was not used: %+v", tls)
+	}
+}
+
+// A probe that keeps failing updates one Event (count++): the pod holds the latest, not one
+// per update, and nothing counts as dropped.
+func TestPendingEventUpdatesReplace(t *testing.T) {
+	s := newScen("web-a", 30, app("/app"), false).event(1, "Unhealthy", "app", "Readiness probe failed: connection refused")
+	e := New(Config{})
+	for _, d := range s.deltas {
+		e.Apply(d)
+	}
+	ev := s.deltas[len(s.deltas)-1]
+	for n := int32(2); n <= 25; n++ {
+		upd := *ev.Event
+		upd.Count = n
+		e.Apply(Delta{Time: ev.Time.Add(time.Duration(n) * 10 * time.Second), Type: Modified, Event: &upd})
+	}
+	held := e.pending["uid-web-a"]
+	if len(held) != 1 || held[0].ev.Count != 25 || e.Dropped() != 0 {
+		t.Errorf("held %d Events, dropped %d; want the latest alone (count 25)", len(held), e.Dropped())
 	}
 }

@@ -123,10 +123,7 @@ func nameTime(ev *corev1.Event) *time.Time {
 // podEvent applies an event to a terminating pod.
 func (e *Engine) podEvent(p *podState, t time.Time, ev *corev1.Event) {
 	tm := p.term
-	id := string(ev.UID)
-	if id == "" {
-		id = ev.Name
-	}
+	id := eventID(ev)
 	if _, dup := tm.events[id]; dup {
 		return // a repeat (count++) or a relist
 	}
