@@ -202,7 +202,7 @@ func (e *Engine) nodeEvent(t time.Time, ev *corev1.Event) {
 	if st == nil {
 		return
 	}
-	id := firstNonEmpty(string(ev.UID), ev.Name)
+	id := eventID(ev)
 	if _, dup := st.eventIDs[id]; dup || len(st.events) >= maxNodeEvents {
 		return
 	}

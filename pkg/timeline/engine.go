@@ -422,12 +422,7 @@ func (e *Engine) pend(key string, ev pendingEvent) {
 }
 
 // eventID names an Event: its UID, else its name.
-func eventID(ev *corev1.Event) string {
-	if ev.UID != "" {
-		return string(ev.UID)
-	}
-	return ev.Name
-}
+func eventID(ev *corev1.Event) string { return firstNonEmpty(string(ev.UID), ev.Name) }
 
 // pendingFor is how long an Event about a pod not (yet) seen terminating is held. Holding is
 // for watch races: the Events watch delivers a Killing or an Evicted before the pods watch
