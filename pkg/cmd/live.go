@@ -144,7 +144,7 @@ func (o *Options) connect(ctx context.Context) (*source, error) {
 	started.Store(true)
 	h.Partial = w.Partial()
 	progress("watching " + target.Display + " (caches synced)")
-	src := &source{header: h, deltas: w.Deltas(), status: status, err: func() error { return nil }, warnings: w.Warnings}
+	src := &source{header: h, wake: w.Wake(), take: w.Take, status: status, err: func() error { return nil }, warnings: w.Warnings}
 	if o.UntilDone {
 		if !target.CanFinish() {
 			return nil, usageErr("--until-done needs a target that finishes (deploy/, sts/, node/, pod/); %s never does", target.Display)

@@ -20,7 +20,11 @@ import (
 // source is where deltas come from: a live cluster or a recording. Both feed the same pipeline.
 type source struct {
 	header record.Header
+	// A recording sends its deltas on deltas and closes it at the end; a live watch signals
+	// wake and the pipeline takes what is queued (take), up to ctx's end or done.
 	deltas <-chan []timeline.Delta
+	wake   <-chan struct{}
+	take   func() []timeline.Delta
 	// status carries progress and warnings, one line each.
 	status <-chan string
 	// done is closed when the watched rollout or drain is complete (--until-done).
@@ -205,30 +209,43 @@ func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.S
 		defer t.Stop()
 		tick = t.C
 	}
+	apply := func(batch []timeline.Delta) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, d := range batch {
+			if rec != nil {
+				if err := rec.Write(d); err != nil {
+					return usageErr("cannot write --record file: %v", oneLine(err))
+				}
+			}
+			last = d.Time
+			for _, tl := range eng.Apply(d) {
+				if err := s.finished(tl); err != nil {
+					return err
+				}
+			}
+		}
+		s.changed(eng)
+		return nil
+	}
 loop:
 	for {
 		select {
 		case <-tick:
 			fl.flush(eng, false)
+		case <-src.wake:
+			if err := apply(src.take()); err != nil {
+				return timeline.Snapshot{}, err
+			}
 		case batch, ok := <-src.deltas:
 			if !ok {
 				srcErr = src.err()
 				break loop
 			}
-			for _, d := range batch {
-				if rec != nil {
-					if err := rec.Write(d); err != nil {
-						return timeline.Snapshot{}, usageErr("cannot write --record file: %v", oneLine(err))
-					}
-				}
-				last = d.Time
-				for _, tl := range eng.Apply(d) {
-					if err := s.finished(tl); err != nil {
-						return timeline.Snapshot{}, err
-					}
-				}
+			if err := apply(batch); err != nil {
+				return timeline.Snapshot{}, err
 			}
-			s.changed(eng)
 		case msg := <-src.status:
 			s.status(msg)
 		case <-done:

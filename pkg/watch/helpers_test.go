@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func newPod(ns, name string, lbls map[string]string) *corev1.Pod {
 	}
 }
 
-// started starts w and returns a function that cancels it and waits until Deltas is closed.
+// started starts w and returns a function that cancels it and waits until it has stopped.
 func started(t *testing.T, w *Watcher) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -71,17 +72,10 @@ func started(t *testing.T, w *Watcher) (stop func()) {
 	stop = func() {
 		once.Do(func() {
 			cancel()
-			deadline := time.After(5 * time.Second)
-			for {
-				select {
-				case _, ok := <-w.Deltas():
-					if !ok {
-						return
-					}
-				case <-deadline:
-					t.Errorf("Deltas not closed 5s after cancel")
-					return
-				}
+			select {
+			case <-w.Stopped():
+			case <-time.After(5 * time.Second):
+				t.Errorf("not stopped 5s after cancel")
 			}
 		})
 	}
@@ -120,16 +114,14 @@ func watching(t *testing.T, cs *fake.Clientset, resources ...string) {
 // pending holds the rest of a batch next has begun, per Watcher (the tests run one at a time).
 var pending = map[*Watcher][]timeline.Delta{}
 
-// receive returns the next delta, and false when Deltas is closed or nothing comes within d.
+// receive returns the next delta, and false when nothing comes within d.
 func receive(w *Watcher, d time.Duration) (timeline.Delta, bool) {
 	timeout := time.After(d)
 	for len(pending[w]) == 0 {
 		select {
-		case batch, ok := <-w.Deltas():
-			if !ok {
-				return timeline.Delta{}, false
-			}
-			pending[w] = batch
+		case <-w.Wake():
+			// Copied: the next Take reuses the array.
+			pending[w] = slices.Clone(w.Take())
 		case <-timeout:
 			return timeline.Delta{}, false
 		}
@@ -144,7 +136,7 @@ func next(t *testing.T, w *Watcher) timeline.Delta {
 	t.Helper()
 	d, ok := receive(w, 5*time.Second)
 	if !ok {
-		t.Fatal("Deltas closed, or no delta within 5s")
+		t.Fatal("no delta within 5s")
 	}
 	return d
 }

@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -12,6 +11,9 @@ import (
 // ordered sequence. A delta is stamped and queued under one lock, so stream order and time
 // order agree. The queue is unbounded so a slow consumer never delays a handler (and with it
 // the receive time of everything behind it); the informers buffer without bound anyway.
+//
+// The consumer takes what is queued itself when woken (take): no goroutine stands between the
+// handlers and it, so a delta costs one goroutine wake-up, the consumer's.
 type stream struct {
 	clock func() time.Time
 
@@ -21,10 +23,15 @@ type stream struct {
 	doneAt  int
 	tracker *doneTracker
 	wake    chan struct{}
+
+	// The consumer's side, used by take alone.
+	taken    []timeline.Delta // the batch the consumer holds; its array is reused next
+	finished bool             // take reached the point where the target finished
+	done     chan struct{}
 }
 
 func newStream(clock func() time.Time, tracker *doneTracker) *stream {
-	return &stream{clock: clock, tracker: tracker, doneAt: -1, wake: make(chan struct{}, 1)}
+	return &stream{clock: clock, tracker: tracker, doneAt: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // push stamps d with the receive time and queues it.
@@ -67,6 +74,7 @@ func (s *stream) checkLocked() {
 	}
 }
 
+// signal wakes the consumer; a wake-up already pending covers this one too.
 func (s *stream) signal() {
 	select {
 	case s.wake <- struct{}{}:
@@ -74,51 +82,24 @@ func (s *stream) signal() {
 	}
 }
 
-// run sends what is queued on out, in batches, until ctx ends, and closes done when it reaches
-// the point where the target finished. A batch is everything queued since the last one, so a
-// busy consumer takes many deltas per hand-over. out is unbuffered, so when done closes the
-// consumer has received every delta before it; and once it received a batch it is done with
-// the one before, whose array is then reused.
-func (s *stream) run(ctx context.Context, out chan<- []timeline.Delta, done chan<- struct{}) {
-	var sent, spare []timeline.Delta
-	for {
-		s.mu.Lock()
-		batch, doneAt := s.items, s.doneAt
-		s.items, s.doneAt = spare[:0], -1
-		s.mu.Unlock()
-		spare = nil
-		parts := [2][]timeline.Delta{batch}
-		if doneAt >= 0 {
-			parts = [2][]timeline.Delta{batch[:doneAt:doneAt], batch[doneAt:]}
-		}
-		handed := false
-		for i, part := range parts {
-			if i == 1 && doneAt >= 0 {
-				close(done)
-			}
-			if len(part) == 0 {
-				continue
-			}
-			select {
-			case out <- part:
-				handed = true
-			case <-ctx.Done():
-				return
-			}
-		}
-		if !handed {
-			spare = batch[:0]
-			if doneAt >= 0 {
-				continue
-			}
-			select {
-			case <-s.wake:
-			case <-ctx.Done():
-				return
-			}
-			continue
-		}
-		clear(sent) // let the objects go
-		spare, sent = sent[:0], batch
+// take returns everything queued since the last take, in stream order, up to the point where
+// the target finished: it closes done once it has returned every delta before that point, and
+// returns nothing after. The batch is the caller's until its next take, which reuses the array.
+// One goroutine takes.
+func (s *stream) take() []timeline.Delta {
+	if s.finished {
+		return nil
 	}
+	clear(s.taken) // let the objects go
+	s.mu.Lock()
+	batch, doneAt := s.items, s.doneAt
+	s.items, s.doneAt = s.taken[:0], -1
+	s.mu.Unlock()
+	s.taken = batch
+	if doneAt >= 0 {
+		s.finished = true
+		close(s.done)
+		batch = batch[:doneAt:doneAt]
+	}
+	return batch
 }

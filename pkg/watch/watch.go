@@ -63,7 +63,7 @@ type Options struct {
 }
 
 // Watcher follows one Target. Create it with New (or NewForClient), call Start once, then
-// read Deltas until it is closed.
+// Take deltas whenever Wake fires, until the context given to Start ends.
 type Watcher struct {
 	client kubernetes.Interface
 	target *Target
@@ -71,8 +71,8 @@ type Watcher struct {
 	server string
 
 	stream *stream
-	out    chan []timeline.Delta
-	done   chan struct{}
+	// stopped is closed once the informers have stopped: nothing is pushed after it.
+	stopped chan struct{}
 
 	conn *connWatch // nil for NewForClient
 
@@ -129,28 +129,34 @@ func NewForClient(client kubernetes.Interface, target *Target, opts Options) *Wa
 		opts.ProgressInterval = DefaultProgressInterval
 	}
 	return &Watcher{
-		client: client,
-		target: target,
-		opts:   opts,
-		stream: newStream(opts.Clock, newDoneTracker(target)),
-		out:    make(chan []timeline.Delta),
-		done:   make(chan struct{}),
-		warned: map[string]time.Time{},
+		client:  client,
+		target:  target,
+		opts:    opts,
+		stream:  newStream(opts.Clock, newDoneTracker(target)),
+		stopped: make(chan struct{}),
+		warned:  map[string]time.Time{},
 	}
 }
 
-// Deltas is the ordered stream of stamped deltas, in batches: each holds what arrived while
-// the consumer was busy with the one before (one delta when it keeps up). A batch is the
-// consumer's until it receives the next one; its array is reused after that. It is closed
-// after the context given to Start ends and every informer has stopped (or when Start fails).
-func (w *Watcher) Deltas() <-chan []timeline.Delta { return w.out }
+// Wake receives a value when deltas were queued, or the target finished, since the last Take;
+// one value may stand for many deltas, and a Take may find nothing.
+func (w *Watcher) Wake() <-chan struct{} { return w.stream.wake }
+
+// Take returns the stamped deltas queued since the last Take, in stream order: what arrived
+// while the caller was busy (one delta when it keeps up). The batch is the caller's until its
+// next Take, which reuses the array. One goroutine takes.
+func (w *Watcher) Take() []timeline.Delta { return w.stream.take() }
 
 // Done is closed when the target has finished: a Deployment's or StatefulSet's rollout completed
 // (one that was in progress while watching: an already rolled-out one waits for its next), a
 // node drained (cordoned, only DaemonSet and mirror pods left), a pod removed. It closes in
-// stream order: every delta before it has been received from Deltas. It never closes for
-// targets where Target.CanFinish is false.
-func (w *Watcher) Done() <-chan struct{} { return w.done }
+// stream order, by the Take that returns the last delta before it; Take returns nothing after.
+// It never closes for targets where Target.CanFinish is false.
+func (w *Watcher) Done() <-chan struct{} { return w.stream.done }
+
+// Stopped is closed once every informer has stopped after the context given to Start ended (or
+// when Start fails): nothing is queued after it.
+func (w *Watcher) Stopped() <-chan struct{} { return w.stopped }
 
 // Partial names the resources that cannot be watched (PartialEvents, PartialEndpointSlices),
 // for timeline.Config.Partial. Valid after Start returns.
@@ -197,7 +203,7 @@ func (w *Watcher) Start(ctx context.Context) error {
 	cancelCheck()
 	if err != nil {
 		cancel()
-		close(w.out)
+		close(w.stopped)
 		return err
 	}
 	w.mu.Lock()
@@ -215,19 +221,13 @@ func (w *Watcher) Start(ctx context.Context) error {
 		in.stop = stop
 		in.factory.Start(ictx.Done())
 	}
-	forwarded := make(chan struct{})
-	go func() {
-		defer close(forwarded)
-		w.stream.run(ctx, w.out, w.done)
-	}()
 	go func() {
 		<-ctx.Done()
 		for _, in := range infs {
 			in.stop()
 			in.factory.Shutdown() // waits for the handlers: nothing is pushed after this
 		}
-		<-forwarded
-		close(w.out)
+		close(w.stopped)
 	}()
 
 	if err := w.waitForSync(ctx, infs); err != nil {

@@ -392,9 +392,6 @@ func TestHandlerUnwrapsTombstones(t *testing.T) {
 	h.OnDelete(cache.DeletedFinalStateUnknown{Key: "shop/gone", Obj: pod})
 	h.OnDelete(&discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "s"}})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.stream.run(ctx, w.out, w.done)
 	d := next(t, w)
 	if d.Type != timeline.Deleted || d.Pod != pod || !d.FinalStateUnknown {
 		t.Errorf("got %s %s (finalStateUnknown %v), want DELETED with the tombstone's pod, final state unknown", d.Type, describeDelta(d), d.FinalStateUnknown)
@@ -406,11 +403,6 @@ func TestHandlerUnwrapsTombstones(t *testing.T) {
 
 func TestStreamOrdersConcurrentHandlers(t *testing.T) {
 	w := NewForClient(fake.NewClientset(), namespaceTarget("shop", false, labels.Everything()), Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() { defer close(done); w.stream.run(ctx, w.out, w.done) }()
-
 	const writers, each = 8, 500
 	var wg sync.WaitGroup
 	for i := range writers {
@@ -422,34 +414,21 @@ func TestStreamOrdersConcurrentHandlers(t *testing.T) {
 		})
 	}
 	var prev time.Time
+	seen := map[string]bool{}
 	for n := range writers * each {
 		d := next(t, w)
 		if d.Time.Before(prev) {
 			t.Fatalf("delta %d stamped %v before the previous one %v", n, d.Time, prev)
 		}
 		prev = d.Time
+		seen[d.Pod.Name] = true
 	}
 	wg.Wait()
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("stream did not stop on cancel while idle")
+	if len(seen) != writers*each {
+		t.Errorf("%d distinct pods, want %d", len(seen), writers*each)
 	}
-}
-
-func TestStreamStopsWhileConsumerIsGone(t *testing.T) {
-	w := NewForClient(fake.NewClientset(), namespaceTarget("shop", false, labels.Everything()), Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); w.stream.run(ctx, w.out, w.done) }()
-	w.handler(&informer{}).OnAdd(newPod("shop", "p", nil), false)
-	time.Sleep(50 * time.Millisecond) // the stream is now blocked sending to nobody
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("stream blocked on send after cancel")
+	if d, ok := receive(w, 50*time.Millisecond); ok {
+		t.Errorf("an extra delta: %s", describeDelta(d))
 	}
 }
 
@@ -502,8 +481,13 @@ func TestStartFailsWhenCachesNeverSync(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error %q\nwant prefix %q", err, want)
 	}
-	if _, ok := <-w.Deltas(); ok {
-		t.Error("Deltas delivered after a failed Start")
+	select {
+	case <-w.Stopped():
+	case <-time.After(5 * time.Second):
+		t.Error("not stopped 5s after a failed Start")
+	}
+	if got := w.Take(); len(got) != 0 {
+		t.Errorf("%d deltas after a failed Start", len(got))
 	}
 }
 
@@ -591,8 +575,8 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	timeout := time.After(5 * time.Second)
 	for {
 		select {
-		case batch := <-w.Deltas():
-			for _, d := range batch {
+		case <-w.Wake():
+			for _, d := range w.Take() {
 				if d.Deployment == nil { // its status updates come and go with the pods
 					seen = append(seen, string(d.Type)+" "+describeDelta(d))
 				}
