@@ -35,6 +35,11 @@ type Process struct {
 	// CPU from the kernel's accounting of the child when it was reaped (wait4 rusage).
 	UserSeconds   float64 `json:"userSeconds"`
 	SystemSeconds float64 `json:"systemSeconds"`
+	// Context switches (ru_nvcsw, ru_nivcsw): a thread gave up the CPU to wait (voluntary), or
+	// the kernel took it away (involuntary). Goroutine wake-ups that find no running thread
+	// show as voluntary switches.
+	VoluntarySwitches   int64 `json:"voluntarySwitches"`
+	InvoluntarySwitches int64 `json:"involuntarySwitches"`
 	// MaxRSSKiB is ru_maxrss; VmHWMKiB the largest VmHWM read from /proc while it ran. Both
 	// are the kernel's resident-set high-water mark.
 	MaxRSSKiB int64 `json:"maxRSSKiB"`
@@ -275,6 +280,7 @@ func runCmd(args []string) error {
 		p.UserSeconds = float64(ru.Utime.Sec) + float64(ru.Utime.Usec)/1e6
 		p.SystemSeconds = float64(ru.Stime.Sec) + float64(ru.Stime.Usec)/1e6
 		p.MaxRSSKiB = ru.Maxrss
+		p.VoluntarySwitches, p.InvoluntarySwitches = ru.Nvcsw, ru.Nivcsw
 	}
 	p.VmHWMKiB = hwm
 	p.SampledRSSKiB, p.AnonKiB, p.FileKiB = peak.rss, peak.anon, peak.rss-peak.anon
