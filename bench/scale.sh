@@ -32,6 +32,7 @@
 #   BENCH_ROLLOUT_MINUTES=15           how long a rollout may take before the run fails
 #   BENCH_DW_ARGS="--flag ..."         experiments: extra arguments for the measured drainwatch,
 #   BENCH_DW_ENV="GOGC=50 ..."         and extra environment
+#   BENCH_FLOOR_ENV="GOMAXPROCS=1"     experiments: extra environment for informer-scoped
 #   DRAINWATCH_CLUSTER_BIN=/dir        use these cluster binaries instead of test/cluster/build.sh's
 #
 # It uses its own ports (etcd 22379/22380, API server 16443, controller-manager 20257,
@@ -416,9 +417,11 @@ for size in $SIZES; do
   start "informer-$size" "" "$RIG" run -name informer -out "$run/informer.json" -stdout discard \
     -ready "synced in" -stderr "$run/informer.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS"
   wait_ready "informer-$size" 120
+  read -r -a START_ENV <<<"${BENCH_FLOOR_ENV:-}"
   start "informer-scoped-$size" "" "$RIG" run -name informer-scoped -out "$run/informer-scoped.json" -stdout discard \
     -ready "synced in" -stderr "$run/informer-scoped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
     -pod-selector app=web -drainwatch-events
+  START_ENV=()
   wait_ready "informer-scoped-$size" 120
   sleep 3
 

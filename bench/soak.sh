@@ -11,6 +11,9 @@
 #   SOAK_EVENT_TTL=10m                  how long the API server keeps Events (default 1h): serve's
 #                                       Events informers hold every Event of that window, so memory
 #                                       levels off only after it
+#   SOAK_PROFILE=DIR                    run serve under bench/profile: its in-use heap every 5 minutes
+#                                       in DIR/heap.pprof.N (and at the end in DIR/heap.pprof), to
+#                                       compare with `go tool pprof -diff_base`
 #
 # It starts its own cluster and always stops it, and stops serve by its PID.
 set -euo pipefail
@@ -38,6 +41,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 (cd "$repo" && go build -tags "$(cat hack/dist/build-tags)" -o "$work/kubectl-drainwatch" ./cmd/kubectl-drainwatch)
+run_serve=("$work/kubectl-drainwatch")
+if [ -n "${SOAK_PROFILE:-}" ]; then
+  mkdir -p "$SOAK_PROFILE"
+  (cd "$repo" && go build -tags "$(cat hack/dist/build-tags)" -o "$work/profile" ./bench/profile)
+  run_serve=("$work/profile" -heap "$SOAK_PROFILE/heap.pprof" -heap-every 5m --)
+fi
 kubeconfig=$("$repo/test/cluster/up.sh" | tail -n1)
 bin=$("$repo/test/cluster/build.sh" | tail -n1)
 kc() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
@@ -76,7 +85,7 @@ spec:
 EOF
 kc rollout status -n soak deployment/web --timeout 180s >/dev/null
 
-"$work/kubectl-drainwatch" serve --kubeconfig "$kubeconfig" --metrics-addr "127.0.0.1:$port" \
+"${run_serve[@]}" serve --kubeconfig "$kubeconfig" --metrics-addr "127.0.0.1:$port" \
   >"$work/serve.ndjson" 2>"$work/serve.log" &
 serve_pid=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -17,8 +17,12 @@ import (
 // rollout generates the deltas of a rollout of n pods behind one Service whose
 // EndpointSlices hold 100 endpoints each; pods terminate in waves of 250.
 func rollout(n int) []Delta {
+	return rolloutOf(n, "5d4f", time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+}
+
+// rolloutOf is rollout for the pods of ReplicaSet web-HASH, starting at base.
+func rolloutOf(n int, hash string, base time.Time) []Delta {
 	const perSlice, wave = 100, 250
-	base := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	ms := func(i int) time.Time { return base.Add(time.Duration(i) * time.Millisecond) }
 	ctrl := true
 	pods := make([]*corev1.Pod, n)
@@ -26,9 +30,9 @@ func rollout(n int) []Delta {
 	var out []Delta
 	for i := range pods {
 		pods[i] = &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-5d4f-%05d", i), Namespace: "shop", UID: types.UID(fmt.Sprintf("uid-%05d", i)),
-				Labels:          map[string]string{"app": "web", "pod-template-hash": "5d4f"},
-				OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d4f", Controller: &ctrl}}},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%s-%05d", hash, i), Namespace: "shop", UID: types.UID(fmt.Sprintf("uid-%s-%05d", hash, i)),
+				Labels:          map[string]string{"app": "web", "pod-template-hash": hash},
+				OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-" + hash, Controller: &ctrl}}},
 			Spec: corev1.PodSpec{NodeName: fmt.Sprintf("node-%d", i%20), TerminationGracePeriodSeconds: ptr.To(int64(30)),
 				Containers: []corev1.Container{withSleep(app("/app"), 5)}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{running("app")},
@@ -145,6 +149,41 @@ func BenchmarkRetainedPerTimeline(b *testing.B) {
 			b.ReportMetric(per, "B-retained/timeline")
 		})
 	}
+}
+
+// BenchmarkRetainedForget is serve's engine (Forget) over hours of rollouts of 200 pods, one
+// every 5 minutes, each with new pods, a new ReplicaSet and new Events: the heap it keeps
+// after the first hour and after the fourth, per termination between them. Memory that
+// follows the recent terminations only stays level: about 0 B per termination.
+func BenchmarkRetainedForget(b *testing.B) {
+	const pods, every = 200, 5 * time.Minute
+	base := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	rounds := make([][]Delta, 48)
+	for r := range rounds {
+		rounds[r] = rolloutOf(pods, fmt.Sprintf("%04x", r), base.Add(time.Duration(r)*every))
+	}
+	heap := func() uint64 {
+		var m runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var per float64
+	for b.Loop() {
+		e := New(Config{Forget: true, SummaryOnly: true})
+		var after1h uint64
+		for r, round := range rounds {
+			for _, d := range round {
+				e.Apply(d)
+			}
+			if r == 11 {
+				after1h = heap()
+			}
+		}
+		per = (float64(heap()) - float64(after1h)) / float64(pods*(len(rounds)-12))
+		runtime.KeepAlive(e)
+	}
+	b.ReportMetric(per, "B-retained/termination")
 }
 
 // BenchmarkPeerShutdown sizes a finding from the exit times of 5,000 other pods of the owner,
