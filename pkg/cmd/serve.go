@@ -70,7 +70,8 @@ termination timeline with the same engine as the other commands, and exports eve
   /healthz  200 while the process runs; /readyz 200 once the caches are synced.
 
 Finished timelines are not kept: memory follows the terminations in progress. The Go garbage
-collector runs at GOGC=50 (a lower peak for some CPU) unless GOGC is set.
+collector runs at GOGC=50 (a lower peak for some CPU) unless GOGC is set, and once the caches
+are synced the Go runtime uses one processor (fewer thread wake-ups) unless GOMAXPROCS is set.
 
 With --leader-elect, every replica watches and only the holder of the Lease exports; a replica
 that takes over exports what finished since the previous holder stopped (at least once around
