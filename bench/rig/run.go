@@ -36,8 +36,8 @@ type Process struct {
 	UserSeconds   float64 `json:"userSeconds"`
 	SystemSeconds float64 `json:"systemSeconds"`
 	// Context switches (ru_nvcsw, ru_nivcsw): a thread gave up the CPU to wait (voluntary), or
-	// the kernel took it away (involuntary). Goroutine wake-ups that find no running thread
-	// show as voluntary switches.
+	// the kernel took it away (involuntary). Each time a Go thread parks for want of work
+	// counts as a voluntary switch.
 	VoluntarySwitches   int64 `json:"voluntarySwitches"`
 	InvoluntarySwitches int64 `json:"involuntarySwitches"`
 	// MaxRSSKiB is ru_maxrss; VmHWMKiB the largest VmHWM read from /proc while it ran. Both

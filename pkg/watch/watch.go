@@ -150,7 +150,8 @@ func (w *Watcher) Take() []timeline.Delta { return w.stream.take() }
 // Done is closed when the target has finished: a Deployment's or StatefulSet's rollout completed
 // (one that was in progress while watching: an already rolled-out one waits for its next), a
 // node drained (cordoned, only DaemonSet and mirror pods left), a pod removed. It closes in
-// stream order, by the Take that returns the last delta before it; Take returns nothing after.
+// stream order, by the Take that returns the last delta before it (so only while someone takes);
+// Take returns nothing after.
 // It never closes for targets where Target.CanFinish is false.
 func (w *Watcher) Done() <-chan struct{} { return w.stream.done }
 
@@ -191,7 +192,7 @@ type informer struct {
 }
 
 // Start checks permissions, starts the informers and waits until each has delivered its
-// initial list (those deltas are then queued on Deltas; pods already terminating arrive as
+// initial list (those deltas are then queued for Take; pods already terminating arrive as
 // ADDED with a deletionTimestamp). It returns an error worded for the user when pods cannot
 // be watched or the caches do not fill within SyncTimeout. Everything stops when ctx ends.
 // Call it once.

@@ -560,10 +560,20 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("shop").UpdateStatus(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-w.Done():
-		t.Fatal("done while an old pod is still terminating")
-	case <-time.After(300 * time.Millisecond):
+	// Done closes only in a Take: keep taking for a while.
+	for settle := time.After(300 * time.Millisecond); ; {
+		select {
+		case <-w.Wake():
+			w.Take()
+			select {
+			case <-w.Done():
+				t.Fatal("done while an old pod is still terminating")
+			default:
+			}
+			continue
+		case <-settle:
+		}
+		break
 	}
 
 	if err := cs.CoreV1().Pods("shop").Delete(ctx, oldPod.Name, metav1.DeleteOptions{}); err != nil {
