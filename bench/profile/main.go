@@ -56,9 +56,7 @@ func main() {
 		}()
 	}
 
-	if os.Getenv("GOMAXPROCS") == "" {
-		cmd.WatchProcs = 1 // as the plugin's main
-	}
+	cmd.WatchProcs = 1 // as the plugin's main
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	root := cmd.NewCmdDrainwatch(genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	root.SetArgs(flag.Args())

@@ -14,9 +14,7 @@ import (
 )
 
 func main() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		cmd.WatchProcs = 1
-	}
+	cmd.WatchProcs = 1
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// A reader that goes away (| head -1) must not kill the process before the recording and
 	// the report are complete: writes to it then fail with EPIPE, which the output ignores.

@@ -52,8 +52,8 @@ func (o *Options) setupKlog() error {
 // which one P does with fewer thread wake-ups (in the scale rig, 4.5-5.1 CPU s instead of
 // 4.9-5.6 for a 2,000-pod rollout). A relist after a broken watch is then decoded on one P too.
 // The TUI keeps every core: it renders frames beside the watch, and on one P a frame would delay
-// the receive time stamped on the changes behind it. The plugin's main sets 1 unless GOMAXPROCS
-// is in the environment; tests leave it 0.
+// the receive time stamped on the changes behind it. GOMAXPROCS in the environment decides
+// instead when set. The plugin's main sets 1; tests leave it 0.
 var WatchProcs int
 
 // liveSource connects and starts watching (connect). Ctrl+C, SIGTERM or --timeout end it at
@@ -152,7 +152,7 @@ func (o *Options) connect(ctx context.Context) (*source, error) {
 	}
 	paths := <-pathsc
 	h.TrafficPaths, h.TrafficPathGaps = paths.Paths, paths.Gaps
-	if WatchProcs > 0 && o.Output != OutputTUI {
+	if WatchProcs > 0 && o.Output != OutputTUI && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(WatchProcs)
 	}
 	started.Store(true)
