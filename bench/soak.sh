@@ -12,8 +12,9 @@
 #                                       Events informers hold every Event of that window, so memory
 #                                       levels off only after it
 #   SOAK_PROFILE=DIR                    run serve under bench/profile: its in-use heap every 5 minutes
-#                                       in DIR/heap.pprof.N (and at the end in DIR/heap.pprof), to
-#                                       compare with `go tool pprof -diff_base`
+#                                       in DIR/heap.pprof.N (and at the end in DIR/heap.pprof), one
+#                                       sample per 4 KiB allocated, to compare with
+#                                       `go tool pprof -diff_base`
 #
 # It starts its own cluster and always stops it, and stops serve by its PID.
 set -euo pipefail
@@ -45,7 +46,7 @@ run_serve=("$work/kubectl-drainwatch")
 if [ -n "${SOAK_PROFILE:-}" ]; then
   mkdir -p "$SOAK_PROFILE"
   (cd "$repo" && go build -tags "$(cat hack/dist/build-tags)" -o "$work/profile" ./bench/profile)
-  run_serve=("$work/profile" -heap "$SOAK_PROFILE/heap.pprof" -heap-every 5m --)
+  run_serve=("$work/profile" -heap "$SOAK_PROFILE/heap.pprof" -heap-every 5m -mem-rate 4096 --)
 fi
 kubeconfig=$("$repo/test/cluster/up.sh" | tail -n1)
 bin=$("$repo/test/cluster/build.sh" | tail -n1)

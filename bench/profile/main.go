@@ -2,10 +2,11 @@
 // runs of the scale benchmark (BENCH_PROFILE=1 bench/scale.sh). It is the plugin's own main
 // with profiling around it, so the plugin itself needs no profiling flag.
 //
-//	profile -cpu cpu.pprof -heap heap.pprof [-heap-every 5s] -- deploy/web -n NS --json ...
+//	profile -cpu cpu.pprof -heap heap.pprof [-heap-every 5s] [-mem-rate 4096] -- deploy/web -n NS --json ...
 //
 // -heap writes the in-use heap at exit; with -heap-every it is also written to heap.pprof.N
-// while running, so the largest one shows the peak.
+// while running, so the largest one shows the peak. -mem-rate samples one allocation per that
+// many bytes (Go's default is 512 KiB, too coarse to see a slow growth of a few MiB).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -27,7 +29,11 @@ func main() {
 	cpu := flag.String("cpu", "", "write a CPU profile here")
 	heap := flag.String("heap", "", "write the in-use heap here at exit")
 	every := flag.Duration("heap-every", 0, "also write the heap to HEAP.N this often")
+	rate := flag.Int("mem-rate", 0, "sample one allocation per this many bytes in the heap profile (0: Go's default)")
 	flag.Parse()
+	if *rate > 0 {
+		runtime.MemProfileRate = *rate
+	}
 
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
