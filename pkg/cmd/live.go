@@ -49,7 +49,7 @@ func (o *Options) setupKlog() error {
 // WatchProcs, when above 0, is how many Ps (GOMAXPROCS) a live watch with JSON or text output,
 // or serve, runs on once its caches have synced. The initial lists are decoded on every core;
 // what follows is mostly waiting for the API server and handling one small change at a time,
-// which one P does with fewer thread wake-ups (in the scale rig, 4.5-5.1 CPU s instead of
+// which one P does with fewer thread wake-ups (in the scale rig, 4.5-5.5 CPU s instead of
 // 4.9-5.6 for a 2,000-pod rollout). A relist after a broken watch is then decoded on one P too.
 // The TUI keeps every core: it renders frames beside the watch, and on one P a frame would delay
 // the receive time stamped on the changes behind it. GOMAXPROCS in the environment decides
