@@ -122,6 +122,14 @@ func BenchmarkRollout5000(b *testing.B) {
 	b.ReportMetric(float64(len(deltas))*float64(b.N)/b.Elapsed().Seconds(), "deltas/s")
 }
 
+// heapAlloc returns the heap in use after a collection: what is still reachable.
+func heapAlloc() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
 // BenchmarkRetainedPerTimeline reports the heap an engine keeps per finished timeline, whole
 // (TUI, report) and with SummaryOnly (JSON, text).
 func BenchmarkRetainedPerTimeline(b *testing.B) {
@@ -134,16 +142,12 @@ func BenchmarkRetainedPerTimeline(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var per float64
 			for b.Loop() {
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
+				before := heapAlloc()
 				e := New(Config{SummaryOnly: only})
 				for _, d := range deltas {
 					e.Apply(d)
 				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				per = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 2000
+				per = (float64(heapAlloc()) - float64(before)) / 2000
 				runtime.KeepAlive(e)
 			}
 			b.ReportMetric(per, "B-retained/timeline")
@@ -159,12 +163,6 @@ func BenchmarkRetainedForget(b *testing.B) {
 	const pods, every = 200, 5 * time.Minute
 	const rounds = 48
 	base := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	heap := func() uint64 {
-		var m runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	var per float64
 	for b.Loop() {
 		e := New(Config{Forget: true, SummaryOnly: true})
@@ -175,10 +173,10 @@ func BenchmarkRetainedForget(b *testing.B) {
 				e.Apply(d)
 			}
 			if r == 11 {
-				after1h = heap()
+				after1h = heapAlloc()
 			}
 		}
-		per = (float64(heap()) - float64(after1h)) / float64(pods*(rounds-12))
+		per = (float64(heapAlloc()) - float64(after1h)) / float64(pods*(rounds-12))
 		runtime.KeepAlive(e)
 	}
 	b.ReportMetric(per, "B-retained/termination")

@@ -560,20 +560,17 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("shop").UpdateStatus(ctx, dep, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Done closes only in a Take: keep taking for a while.
-	for settle := time.After(300 * time.Millisecond); ; {
+	// Done closes only in a Take: keep taking (receive does) until nothing comes for 300 ms.
+	for {
+		_, ok := receive(w, 300*time.Millisecond)
 		select {
-		case <-w.Wake():
-			w.Take()
-			select {
-			case <-w.Done():
-				t.Fatal("done while an old pod is still terminating")
-			default:
-			}
-			continue
-		case <-settle:
+		case <-w.Done():
+			t.Fatal("done while an old pod is still terminating")
+		default:
 		}
-		break
+		if !ok {
+			break
+		}
 	}
 
 	if err := cs.CoreV1().Pods("shop").Delete(ctx, oldPod.Name, metav1.DeleteOptions{}); err != nil {
