@@ -5,8 +5,9 @@
 # For each Deployment size it rolls out a Deployment behind a Service in a namespace that also
 # holds unrelated pods and a steady stream of unrelated Events, and measures side by side:
 #   drainwatch      kubectl-drainwatch deploy/web --json --until-done (built from this tree)
-#   informer-scoped the floor: bench/informer with drainwatch's server-side selectors and no-op
-#                   handlers; the ratios and targets are taken against it
+#   informer-scoped the floor: bench/informer on the resources drainwatch watches, with its
+#                   server-side selectors and no-op handlers; the ratios and targets are taken
+#                   against it
 #   informer        the same on the whole namespace, as a plain informer would watch
 #   kubectl         kubectl get pods -w -o json, for reference, in a second rollout of the same
 #                   size that it watches alone (its CPU would otherwise move the others' lag)
@@ -415,12 +416,13 @@ for size in $SIZES; do
     wait_ready "serve-$size" 120
   fi
   start "informer-$size" "" "$RIG" run -name informer -out "$run/informer.json" -stdout discard \
-    -ready "synced in" -stderr "$run/informer.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS"
+    -ready "synced in" -stderr "$run/informer.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
+    -deployment '*'
   wait_ready "informer-$size" 120
   read -r -a START_ENV <<<"${BENCH_FLOOR_ENV:-}"
   start "informer-scoped-$size" "" "$RIG" run -name informer-scoped -out "$run/informer-scoped.json" -stdout discard \
     -ready "synced in" -stderr "$run/informer-scoped.stderr" -- "$STATE/bin/informer" -kubeconfig "$KC" -n "$NS" \
-    -pod-selector app=web -drainwatch-events
+    -pod-selector app=web -drainwatch-events -deployment web
   START_ENV=()
   wait_ready "informer-scoped-$size" 120
   sleep 3

@@ -1,11 +1,14 @@
 // Command informer is the floor of the scale benchmark: plain client-go shared informers on the
-// three resources drainwatch watches (pods, EndpointSlices, Events of one namespace), with no-op
-// handlers and no transforms. Whatever drainwatch costs beyond this program is its own.
+// resources drainwatch watches (pods, EndpointSlices, Events of one namespace and, for a
+// Deployment, the Deployment and its ReplicaSets), with no-op handlers and no transforms.
+// Whatever drainwatch costs beyond this program is its own.
 //
-//	informer -kubeconfig K -n NS [-pod-selector SEL] [-event-selector SEL]... [-slice-selector SEL]
+//	informer -kubeconfig K -n NS [-pod-selector SEL] [-event-selector SEL]... [-slice-selector SEL] [-deployment NAME]
 //
 // Each -event-selector runs one Events informer; -drainwatch-events runs the one drainwatch
-// runs (Events about pods, without the common reasons the timeline never reads).
+// runs (Events about pods, without the common reasons the timeline never reads). -deployment
+// adds what drainwatch watches for deploy/NAME: that Deployment, by name, and the ReplicaSets
+// with the pod selector's labels (-deployment '*': every Deployment and ReplicaSet).
 //
 // It prints "synced" on stderr once every cache has its initial list, then runs until SIGINT or
 // SIGTERM. With -stamps FILE (a diagnostic, not the floor) the pod handlers keep the receive
@@ -27,6 +30,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -42,6 +46,7 @@ func main() {
 	var eventSel selectors
 	flag.Var(&eventSel, "event-selector", "field selector for events, one informer each; repeatable (none: every event of the namespace)")
 	sliceSel := flag.String("slice-selector", "", "label selector for EndpointSlices (empty: all)")
+	deployment := flag.String("deployment", "", "also watch this Deployment and the ReplicaSets with the pod selector's labels ('*': all of both)")
 	dwEvents := flag.Bool("drainwatch-events", false, "add drainwatch's Events informer: about pods, without the common reasons it never reads")
 	useJSON := flag.Bool("json", false, "read JSON instead of protobuf (drainwatch reads protobuf)")
 	stamps := flag.String("stamps", "", "write the receive time of every pod change here at the end (diagnostic)")
@@ -52,7 +57,7 @@ func main() {
 	if len(eventSel) == 0 {
 		eventSel = selectors{""}
 	}
-	if err := run(*kubeconfig, *namespace, *podSel, eventSel, *sliceSel, *useJSON, *stamps); err != nil {
+	if err := run(*kubeconfig, *namespace, *podSel, eventSel, *sliceSel, *deployment, *useJSON, *stamps); err != nil {
 		fmt.Fprintln(os.Stderr, "informer:", err)
 		os.Exit(1)
 	}
@@ -64,7 +69,7 @@ type selectors []string
 func (s *selectors) String() string     { return fmt.Sprint(*s) }
 func (s *selectors) Set(v string) error { *s = append(*s, v); return nil }
 
-func run(kubeconfig, namespace, podSel string, eventSel []string, sliceSel string, useJSON bool, stamps string) error {
+func run(kubeconfig, namespace, podSel string, eventSel []string, sliceSel, deployment string, useJSON bool, stamps string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return err
@@ -103,6 +108,15 @@ func run(kubeconfig, namespace, podSel string, eventSel []string, sliceSel strin
 		events := factory("", sel)
 		factories = append(factories, events)
 		infs = append(infs, events.Core().V1().Events().Informer())
+	}
+	if deployment != "" {
+		name := ""
+		if deployment != "*" {
+			name = fields.OneTermEqualSelector("metadata.name", deployment).String()
+		}
+		deploys, sets := factory("", name), factory(podSel, "")
+		factories = append(factories, deploys, sets)
+		infs = append(infs, deploys.Apps().V1().Deployments().Informer(), sets.Apps().V1().ReplicaSets().Informer())
 	}
 	var seen stampLog
 	var synced []cache.InformerSynced
