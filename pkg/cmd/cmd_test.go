@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/utils/ptr"
 
@@ -329,6 +330,53 @@ func TestCompletionNames(t *testing.T) {
 		out, _, code := runCmd(t, append(base, tt.args...)...)
 		if code != 0 || out != tt.want {
 			t.Errorf("%s: exit %d, output %q, want %q", strings.Join(tt.args, " "), code, out, tt.want)
+		}
+	}
+}
+
+// TestPipelineEndsWhereTheTargetFinished: with --until-done the pipeline stops at the take that
+// closed done, even when later deltas are already queued and signalled (a watch without it
+// takes them: the stream hands them over at the next take).
+func TestPipelineEndsWhereTheTargetFinished(t *testing.T) {
+	at := metav1.NewTime(time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC))
+	terminating := func(name string) timeline.Delta {
+		return timeline.Delta{Time: at.Time, Type: timeline.Added, Pod: &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, UID: "uid-" + types.UID(name),
+				DeletionTimestamp: &at, DeletionGracePeriodSeconds: ptr.To[int64](30)},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}}}
+	}
+	// Both done and the next wake are ready after the first take: a pipeline that picked one
+	// at random would take "after" in about half the rounds.
+	for range 20 {
+		wake, done := make(chan struct{}, 1), make(chan struct{})
+		batches := [][]timeline.Delta{{terminating("before")}, {terminating("after")}}
+		take := func() []timeline.Delta {
+			if len(batches) == 0 {
+				return nil
+			}
+			b := batches[0]
+			batches = batches[1:]
+			if len(batches) == 1 { // the first batch reaches the end; the rest is signalled
+				close(done)
+				wake <- struct{}{}
+			}
+			return b
+		}
+		wake <- struct{}{}
+		src := &source{wake: wake, take: take, done: done, status: make(chan string), err: func() error { return nil }}
+		var out, errOut bytes.Buffer
+		o := NewOptions(genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+		o.Output = OutputJSON
+		snap, err := o.pipeline(t.Context(), src, newJSONSink(&out, &errOut))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range snap.Pods {
+			names = append(names, p.Name)
+		}
+		if fmt.Sprint(names) != "[before]" {
+			t.Fatalf("pods %v, want [before]: the pipeline went on past done", names)
 		}
 	}
 }

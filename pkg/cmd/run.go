@@ -231,6 +231,13 @@ func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.S
 	}
 loop:
 	for {
+		// The take that reaches the end of an --until-done target closes done: stop there,
+		// before whatever came after it is taken.
+		select {
+		case <-done:
+			break loop
+		default:
+		}
 		select {
 		case <-tick:
 			fl.flush(eng, false)

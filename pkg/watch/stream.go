@@ -25,9 +25,8 @@ type stream struct {
 	wake    chan struct{}
 
 	// The consumer's side, used by take alone.
-	taken    []timeline.Delta // the batch the consumer holds; its array is reused next
-	finished bool             // take reached the point where the target finished
-	done     chan struct{}
+	taken []timeline.Delta // the batch the consumer holds; its array is reused next
+	done  chan struct{}
 }
 
 func newStream(clock func() time.Time, tracker *doneTracker) *stream {
@@ -82,24 +81,27 @@ func (s *stream) signal() {
 	}
 }
 
-// take returns everything queued since the last take, in stream order, up to the point where
-// the target finished: it closes done once it has returned every delta before that point, and
-// returns nothing after. The batch is the caller's until its next take, which reuses the array.
-// One goroutine takes.
+// take returns everything queued since the last take, in stream order. The batch that reaches
+// the point where the target finished ends there, and take closes done as it returns it; what
+// came after is left for the next take (a watch without --until-done goes on). The batch is
+// the caller's until its next take, which reuses the array. One goroutine takes.
 func (s *stream) take() []timeline.Delta {
-	if s.finished {
-		return nil
-	}
 	clear(s.taken) // let the objects go
 	s.mu.Lock()
-	batch, doneAt := s.items, s.doneAt
+	all, doneAt := s.items, s.doneAt
 	s.items, s.doneAt = s.taken[:0], -1
-	s.mu.Unlock()
-	s.taken = batch
 	if doneAt >= 0 {
-		s.finished = true
-		close(s.done)
-		batch = batch[:doneAt:doneAt]
+		s.items = append(s.items, all[doneAt:]...)
 	}
-	return batch
+	rest := len(s.items)
+	s.mu.Unlock()
+	s.taken = all
+	if doneAt < 0 {
+		return all
+	}
+	close(s.done)
+	if rest > 0 {
+		s.signal()
+	}
+	return all[:doneAt:doneAt]
 }

@@ -8,9 +8,10 @@ import (
 	"github.com/drainwatch/kubectl-drainwatch/pkg/timeline"
 )
 
-// TestTakeStopsWhereTheTargetFinished: done closes with the take that returns the last delta
-// before the finish, and nothing queued after that point is returned.
-func TestTakeStopsWhereTheTargetFinished(t *testing.T) {
+// TestTakeEndsItsBatchWhereTheTargetFinished: done closes with the take that returns the last
+// delta before the finish; what was queued after that point comes with the next take, for a
+// watch that goes on (without --until-done), and the consumer is woken for it.
+func TestTakeEndsItsBatchWhereTheTargetFinished(t *testing.T) {
 	s := newStream(func() time.Time { return time.Time{} }, newDoneTracker(&Target{Kind: KindPod, Name: "web-1"}))
 	p, other := newPod("shop", "web-1", nil), newPod("shop", "web-2", nil)
 	s.push(timeline.Delta{Type: timeline.Added, Pod: p})
@@ -26,6 +27,7 @@ func TestTakeStopsWhereTheTargetFinished(t *testing.T) {
 		t.Fatal("done before the take that reaches the finish")
 	default:
 	}
+	<-s.wake
 	got := s.take()
 	if len(got) != 2 || got[1].Type != timeline.Deleted || got[1].Pod != p {
 		t.Fatalf("take: %v, want the ADDED of web-2 and the DELETED of web-1", got)
@@ -35,9 +37,15 @@ func TestTakeStopsWhereTheTargetFinished(t *testing.T) {
 	default:
 		t.Fatal("done not closed by the take that returned the finish")
 	}
+	select {
+	case <-s.wake:
+	default:
+		t.Fatal("no wake-up for what was queued after the finish")
+	}
 	s.push(timeline.Delta{Type: timeline.Deleted, Pod: other})
-	if got := s.take(); len(got) != 0 {
-		t.Errorf("take after the finish: %d deltas, want none", len(got))
+	got = s.take()
+	if len(got) != 2 || got[0].Type != timeline.Modified || got[1].Type != timeline.Deleted || got[0].Pod != other || got[1].Pod != other {
+		t.Errorf("take after the finish: %v, want the MODIFIED and the DELETED of web-2", got)
 	}
 }
 

@@ -151,7 +151,7 @@ func (w *Watcher) Take() []timeline.Delta { return w.stream.take() }
 // (one that was in progress while watching: an already rolled-out one waits for its next), a
 // node drained (cordoned, only DaemonSet and mirror pods left), a pod removed. It closes in
 // stream order, by the Take that returns the last delta before it (so only while someone takes);
-// Take returns nothing after.
+// the deltas after it come with the next Take, for a caller that goes on watching.
 // It never closes for targets where Target.CanFinish is false.
 func (w *Watcher) Done() <-chan struct{} { return w.stream.done }
 

@@ -598,6 +598,20 @@ func TestDoneClosesAfterTheLastDelta(t *testing.T) {
 	if want := []string{"DELETED pod/" + oldPod.Name}; fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("deltas before done: %v, want %v", seen, want)
 	}
+
+	// A watch without --until-done goes on after the rollout: the next change still comes.
+	if _, err := cs.CoreV1().Pods("shop").Create(ctx, ownedPod("web-new-z", "web-new"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, ok := receive(w, 5*time.Second)
+		if !ok {
+			t.Fatal("nothing taken after done: the watch stopped with the rollout")
+		}
+		if d.Pod != nil && d.Pod.Name == "web-new-z" {
+			break
+		}
+	}
 }
 
 func replicaSet(name, revision string) *appsv1.ReplicaSet {

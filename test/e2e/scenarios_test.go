@@ -131,6 +131,30 @@ func TestKubectlPlugin(t *testing.T) {
 	}
 }
 
+// TestWatchGoesOnAfterARollout: without --until-done, a watch outlives the rollout it saw
+// complete: the pods of the next rollout are reported too.
+func TestWatchGoesOnAfterARollout(t *testing.T) {
+	s := newScenario(t, "twice")
+	a := app{name: "web", replicas: 1, args: []string{"--on-sigterm=exit"}}
+	first := podNames(s.deploy(a))
+	dw := s.startDrainwatch("deploy/web", "-n", s.ns, "--json", "--timeout", "3m")
+	s.kubectl("rollout", "restart", "deploy/web", "-n", s.ns)
+	s.waitRolledOut(a.name, a.replicas)
+	second := podNames(s.pods(a.name))
+	s.kubectl("rollout", "restart", "deploy/web", "-n", s.ns)
+	s.waitRolledOut(a.name, a.replicas)
+	// The API server no longer has the pods of the second rollout; their deletion reaches the
+	// watch well within this.
+	time.Sleep(3 * time.Second)
+	if err := dw.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	out := dw.wait(30 * time.Second)
+	all := append(first, second...)
+	slices.Sort(all)
+	checkAccounted(t, out, all)
+}
+
 // TestRolloutWithPreStopIsGraceful: preStop sleep 5 gives load balancers time to stop sending,
 // then the app drains on SIGTERM. Every pod is graceful and no request fails. The app takes 2s to
 // become ready, as many do: the readiness failures at start-up (Unhealthy events long before the
