@@ -583,7 +583,7 @@ func markdown(r Results) string {
 			if sv.Lag != nil {
 				lag = fmt.Sprintf("%.0f ms", sv.Lag.P99)
 			}
-			fmt.Fprintf(&b, "serve on the whole cluster used %.2f CPU s and %.1f MiB peak RSS: %.2fx the CPU and %.2fx the peak RSS of the informer on the same resources (every pod, EndpointSlice and Event of the namespace); lag p99 (etcd delete to its JSON line) %s.\n\n",
+			fmt.Fprintf(&b, "serve on the whole cluster used %.2f CPU s and %.1f MiB peak RSS: %.2fx the CPU and %.2fx the peak RSS of the informer on the same resources (every pod, EndpointSlice, Event and ReplicaSet of the namespace, and its Deployments); lag p99 (etcd delete to its JSON line) %s.\n\n",
 				sv.CPUSeconds, sv.PeakRSSMiB, ratio(sv.CPUSeconds, in.CPUSeconds), ratio(sv.PeakRSSMiB, in.PeakRSSMiB), lag)
 		}
 	}
