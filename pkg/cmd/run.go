@@ -27,7 +27,8 @@ type source struct {
 	take   func() []timeline.Delta
 	// status carries progress and warnings, one line each.
 	status <-chan string
-	// done is closed when the watched rollout or drain is complete (--until-done).
+	// done is closed, by the take that returns the last delta of it, when the watched rollout
+	// or drain is complete (--until-done).
 	done <-chan struct{}
 	// err is read once deltas is closed: nil for a clean end.
 	err func() error
@@ -201,7 +202,6 @@ func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.S
 	}
 	var last time.Time
 	var srcErr error
-	done := src.done
 	var tick <-chan time.Time
 	fl, isFlusher := s.(flusher)
 	if isFlusher {
@@ -231,19 +231,19 @@ func (o *Options) pipeline(ctx context.Context, src *source, s sink) (timeline.S
 	}
 loop:
 	for {
-		// The take that reaches the end of an --until-done target closes done: stop there,
-		// before whatever came after it is taken.
-		select {
-		case <-done:
-			break loop
-		default:
-		}
 		select {
 		case <-tick:
 			fl.flush(eng, false)
 		case <-src.wake:
 			if err := apply(src.take()); err != nil {
 				return timeline.Snapshot{}, err
+			}
+			// done closes in the take that reaches the end of an --until-done target: stop
+			// there, before whatever came after it is taken.
+			select {
+			case <-src.done:
+				break loop
+			default:
 			}
 		case batch, ok := <-src.deltas:
 			if !ok {
@@ -255,8 +255,6 @@ loop:
 			}
 		case msg := <-src.status:
 			s.status(msg)
-		case <-done:
-			break loop
 		case <-ctx.Done():
 			break loop
 		}

@@ -93,15 +93,12 @@ func (s *stream) take() []timeline.Delta {
 	if doneAt >= 0 {
 		s.items = append(s.items, all[doneAt:]...)
 	}
-	rest := len(s.items)
 	s.mu.Unlock()
 	s.taken = all
 	if doneAt < 0 {
 		return all
 	}
 	close(s.done)
-	if rest > 0 {
-		s.signal()
-	}
+	s.signal() // for what came after, if anything did
 	return all[:doneAt:doneAt]
 }
